@@ -1,0 +1,100 @@
+# citylink — one plain Makefile (style.md §20).
+#   make              build/ : citylink (+ the daemons as they land)
+#   make SANITIZE=1   the same with ASan+UBSan, into build/san/
+#   make test         installs deps, builds with sanitizers, runs every test
+#   make bench        normalizer benchmarks (optimised build)
+#   make fuzz         libFuzzer targets (clang), FUZZ_SECONDS each
+#   make install      PREFIX/DESTDIR honoured
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+SANITIZE ?= 0
+FUZZ_SECONDS ?= 30
+
+PKGS    := libcjson yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(PKG_CFLAGS) -I.
+LDLIBS  += $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build/san
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   ?= build
+endif
+
+NORM_SRC  := $(wildcard normalizer/*.c)
+NORM_OBJ  := $(NORM_SRC:%.c=$(BUILD)/%.o)
+NORM_LIB  := $(BUILD)/libcitylink-normalizer.a
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_LIB := $(BUILD)/libcitylink-common.a
+CLI_SRC   := $(wildcard cli/*.c)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+
+.PHONY: all test check-deps unit bench fuzz install clean
+all: $(BUILD)/citylink
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(NORM_LIB): $(NORM_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/citylink: $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(COMMON_LIB) $(NORM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+check-deps:
+	@sh deploy/install-deps.sh
+
+# The whole suite under ASan+UBSan; tests/run.sh prints the closing "N passed, N failed".
+test: check-deps
+	$(MAKE) SANITIZE=1 all unit
+	sh tests/run.sh build/san
+
+unit: $(UNIT_BIN)
+
+bench: check-deps
+	$(MAKE) SANITIZE=0 BUILD=build/bench CFLAGS="-O2 -g -DNDEBUG" build/bench/bench-normalize
+	build/bench/bench-normalize tests/corpus bench/payloads
+
+build/bench/bench-normalize: $(BENCH_SRC) $(NORM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BENCH_SRC) $(NORM_LIB) $(LDLIBS) -o $@
+
+# libFuzzer needs clang; one target per untrusted-input parser, seeded from the repo.
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -I. $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz: check-deps
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) fuzz/fuzz_normalize.c $(NORM_SRC) $(PKG_LIBS) -lm -o build/fuzz/fuzz_normalize
+	clang $(FUZZ_CFLAGS) fuzz/fuzz_schema_load.c $(NORM_SRC) $(PKG_LIBS) -lm -o build/fuzz/fuzz_schema_load
+	sh fuzz/run.sh $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/citylink $(DESTDIR)$(PREFIX)/bin/citylink
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,36 @@
+/*
+ * Strict JSON: RFC 8259 exactly, on top of cJSON's tree.
+ *
+ * cJSON alone accepts trailing garbage, leading zeros, "2.", raw control characters in
+ * strings, a NUL byte, form feed as white space, bad \u escapes, duplicate keys, \u0000
+ * (which truncates the string) and 1e999 (infinity). A payload from a device is untrusted,
+ * so a one-pass validator runs first, then cJSON builds the tree, then a walk refuses what
+ * only the tree shows (duplicate keys, numbers out of double range).
+ */
+#ifndef CITYLINK_JSON_STRICT_H
+#define CITYLINK_JSON_STRICT_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/*
+ * Parses exactly buf[0..len) (no NUL terminator needed; a NUL byte inside is an error).
+ * Nesting deeper than max_depth arrays/objects is an error.
+ * On success returns 0 and *out is the tree: caller frees with cJSON_Delete.
+ * On failure returns -1, *out is NULL and err holds one specific reason without a prefix,
+ * e.g. "unexpected character 'x' at byte 57", "unexpected end of input at byte 12",
+ * "trailing data at byte 8", "duplicate key \"a\" in object at byte 3",
+ * "number out of range at byte 5", "\\u0000 in string at byte 9",
+ * "invalid UTF-8 at byte 4", "nesting deeper than 32 at byte 40", "empty input".
+ * Byte offsets are 0-based. Returns -2 on out of memory (err says so).
+ */
+int json_parse_strict(const char *buf, size_t len, int max_depth, cJSON **out, char *err,
+		      size_t errlen);
+
+/*
+ * Validates buf[0..len) as UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
+ * Returns -1 if valid, else the 0-based offset of the first bad byte.
+ */
+long utf8_invalid_at(const char *buf, size_t len);
+
+#endif

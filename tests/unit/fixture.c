@@ -1,0 +1,53 @@
+/* Inline schema sets for unit tests (see fixture.h). */
+#include "fixture.h"
+
+#include <string.h>
+
+const char *const FIXTURE_AIR_QUALITY =
+	"standard: air-quality\n"
+	"version: 1\n"
+	"title: Air quality observation\n"
+	"interval: 5m\n"
+	"fields:\n"
+	"  pm10:        {type: number,  unit: ug/m3,   range: [0, 2000]}\n"
+	"  pm25:        {type: number,  unit: ug/m3,   range: [0, 1000], required: true}\n"
+	"  co2:         {type: integer, unit: ppm,     range: [0, 40000]}\n"
+	"  temperature: {type: number,  unit: degC,    range: [-40, 85]}\n"
+	"  humidity:    {type: number,  unit: percent, range: [0, 100]}\n"
+	"  window_open: {type: boolean}\n"
+	"  state:       {type: enum, values: [ok, fault, maintenance]}\n"
+	"  note:        {type: string, max_length: 10}\n"
+	"  location:    {type: geo}\n";
+
+struct norm_schema *fixture_load(const char *std_a, const char *std_b, const char *src_a,
+				 const char *src_b, const char *rules, const char *groups,
+				 struct norm_diags *d)
+{
+	const struct {
+		enum norm_file_kind kind;
+		const char *path, *text;
+	} all[] = {
+		{NORM_FILE_STANDARD, "standards/a.yaml", std_a},
+		{NORM_FILE_STANDARD, "standards/b.yaml", std_b},
+		{NORM_FILE_SOURCE, "sources/a.yaml", src_a},
+		{NORM_FILE_SOURCE, "sources/b.yaml", src_b},
+		{NORM_FILE_RULES, "rules/a.yaml", rules},
+		{NORM_FILE_GROUPS, "groups.yaml", groups},
+	};
+	struct norm_file files[6];
+	size_t n = 0;
+	struct norm_schema *s = NULL;
+
+	for (size_t i = 0; i < 6; i++)
+		if (all[i].text != NULL)
+			files[n++] = (struct norm_file){all[i].kind, all[i].path, all[i].text,
+							strlen(all[i].text)};
+	if (norm_schema_load(files, n, &s, d) != 0)
+		return NULL;
+	return s;
+}
+
+const char *fixture_first(const struct norm_diags *d)
+{
+	return d->n > 0 ? d->lines[0] : "";
+}
