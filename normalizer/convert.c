@@ -91,14 +91,11 @@ static int raw_number(struct norm_result *r, const char *name, const struct raw 
 
 static int check_range(struct norm_result *r, const struct norm_field *f, double v)
 {
-	char val[40], lo[40], hi[40];
 	if (!f->has_range || (v >= f->min && v <= f->max))
 		return NORM_OK;
-	format_double(v, val, sizeof(val));
-	format_double(f->min, lo, sizeof(lo));
-	format_double(f->max, hi, sizeof(hi));
-	return reject(r, "%s: %s is %s the range %s..%s", f->name, val,
-		      v < f->min ? "below" : "above", lo, hi);
+	/* 15 digits: a person reads the reason; the stored value keeps every bit. */
+	return reject(r, "%s: %.15g is %s the range %.15g..%.15g", f->name, v,
+		      v < f->min ? "below" : "above", f->min, f->max);
 }
 
 static int set_numeric(struct norm_result *r, const struct norm_field *f, double v,

@@ -36,11 +36,17 @@ const struct ynode *ynode_value(const struct ynode *m, size_t i)
 	return m->kids[2 * i + 1];
 }
 
+/* Number of child slots a node has filled (a map counts keys and values). */
+static size_t slots(const struct ynode *n)
+{
+	return n->kind == YNODE_MAP ? 2 * n->n + (size_t)n->key_pending : n->n;
+}
+
 void ynode_free(struct ynode *n)
 {
 	if (n == NULL)
 		return;
-	size_t count = n->kind == YNODE_MAP ? 2 * n->n : n->n;
+	size_t count = slots(n);
 	for (size_t i = 0; i < count; i++)
 		ynode_free(n->kids[i]);
 	free(n->kids);
@@ -52,12 +58,6 @@ static void fail_at(struct builder *b, const yaml_mark_t *m, const char *msg)
 {
 	diags_add(b->d, b->file, (int)m->line + 1, (int)m->column + 1, "%s", msg);
 	b->failed = 1;
-}
-
-/* Number of child slots a node has filled (a map counts keys and values). */
-static size_t slots(const struct ynode *n)
-{
-	return n->kind == YNODE_MAP ? 2 * n->n + (size_t)n->key_pending : n->n;
 }
 
 static int check_duplicate_key(struct builder *b, const struct ynode *map, const struct ynode *key)

@@ -3,6 +3,7 @@
  * JSONTestSuite through the normalizer, yaml-test-suite through the schema loader, and
  * the big list of naughty strings through a string field (byte-equal round trip).
  */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

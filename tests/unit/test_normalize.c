@@ -126,8 +126,8 @@ static void run2(struct run *t, const char *topic, const char *payload)
 		char got_[2048];                                                            \
 		snprintf(got_, sizeof(got_), "%s", t_.json);                                \
 		run_free(&t_);                                                              \
-		ASSERT_INT_EQ(rc_, expected_rc);                                            \
 		ASSERT_STR_EQ(got_, expected);                                              \
+		ASSERT_INT_EQ(rc_, expected_rc);                                            \
 	} while (0)
 
 static void json_every_mapping(void)
@@ -345,9 +345,9 @@ static void scalar_values(void)
 	EXPECT(run2, "city/box/b-1/st", "1", NORM_OK,
 	       "{\"standard\":\"air-quality\",\"source\":\"box\",\"device\":\"b-1\",\"time\":\"2026-11-21T09:00:00.000Z\","
 	       "\"values\":{\"state\":\"fault\"}}");
-	EXPECT(run2, "city/box/b-1/tf", "\"212\"", NORM_OK,
+	EXPECT(run2, "city/box/b-1/tf", "\"50\"", NORM_OK,
 	       "{\"standard\":\"air-quality\",\"source\":\"box\",\"device\":\"b-1\",\"time\":\"2026-11-21T09:00:00.000Z\","
-	       "\"values\":{\"temperature\":100}}");
+	       "\"values\":{\"temperature\":10}}");
 }
 
 static void scalar_rejects(void)

@@ -103,8 +103,8 @@ static void every_error_is_collected(void)
 	ASSERT_STR_CONTAINS(d.lines[1], "standards/a.yaml:2:10: version must be a number");
 	ASSERT_STR_CONTAINS(d.lines[2], "standards/a.yaml:4:11: interval \"5 parsecs\" is not a duration");
 	ASSERT_STR_CONTAINS(d.lines[3], "standards/a.yaml:6:28: range [10, 5] is empty");
-	ASSERT_STR_CONTAINS(d.lines[4], "standards/a.yaml:7:28: unknown unit \"furlong\"");
-	ASSERT_STR_CONTAINS(d.lines[5], "standards/a.yaml:8:15: type \"colour\" is not one of");
+	ASSERT_STR_CONTAINS(d.lines[4], "standards/a.yaml:7:27: unknown unit \"furlong\"");
+	ASSERT_STR_CONTAINS(d.lines[5], "standards/a.yaml:8:13: type \"colour\" is not one of");
 	diags_clear(&d);
 }
 
@@ -192,7 +192,7 @@ static void unit_of_unlike_dimension(void)
 	struct norm_diags d = refused(AQ, "source: s\nstandard: air-quality\ntopic: city/s/+\nformat: json\n"
 					  "device: {topic: 3}\nfields:\n  pm25: {path: a, unit: degF}\n",
 				      NULL);
-	ASSERT_STR_CONTAINS(fixture_first(&d), "sources/a.yaml:7:30: unit degF (temperature) cannot convert to ug/m3");
+	ASSERT_STR_CONTAINS(fixture_first(&d), "sources/a.yaml:7:25: unit degF (temperature) cannot convert to ug/m3");
 	diags_clear(&d);
 }
 
@@ -271,7 +271,7 @@ static void rule_needs_one_trigger(void)
 	struct norm_diags d = refused(AQ, NULL,
 				      "rules:\n  - id: r1\n    standard: air-quality\n    when: pm25 > 5\n"
 				      "    silent: 10m\n    severity: severe\n    notify: [environment]\n");
-	ASSERT_STR_CONTAINS(fixture_first(&d), "rules/a.yaml:2:7: a rule needs exactly one of \"when\"");
+	ASSERT_STR_CONTAINS(fixture_first(&d), "rules/a.yaml:2:5: a rule needs exactly one of \"when\"");
 	diags_clear(&d);
 }
 
