@@ -19,9 +19,21 @@
 
 void format_double(double v, char *buf, size_t len)
 {
-	snprintf(buf, len, "%.15g", v);
-	if (strtod(buf, NULL) != v)
-		snprintf(buf, len, "%.17g", v);
+	/* %g drops trailing zeros, so the first precision that reads back is the shortest. */
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(buf, len, "%.*g", digits, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* Scale and unit conversion leave binary dust (0.57 * 100 = 56.99999999999999); no
+ * sensor is precise to 12 significant digits, so converted values are rounded to that. */
+static double round_significant(double v)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%.12g", v);
+	return strtod(buf, NULL);
 }
 
 void raw_from_text(const char *s, size_t len, struct raw *out)
@@ -134,6 +146,7 @@ static int convert_number(struct norm_result *r, const struct norm_field *f,
 		return reject(r, "%s: %s is not a number", f->name, raw->text);
 	if (raw_number(r, f->name, raw, &v) != NORM_OK)
 		return NORM_REJECT;
+	int converted = m->scale != 1 || m->offset != 0;
 	v = v * m->scale + m->offset;
 	if (unit == NULL)
 		unit = m->unit;
@@ -142,8 +155,9 @@ static int convert_number(struct norm_result *r, const struct norm_field *f,
 			return reject(r, "%s: unit %s cannot convert to %s", f->name, unit_name(unit),
 				      unit_name(f->unit));
 		v = unit_convert(unit, f->unit, v);
+		converted = 1;
 	}
-	return set_numeric(r, f, v, out);
+	return set_numeric(r, f, converted ? round_significant(v) : v, out);
 }
 
 static int convert_boolean(struct norm_result *r, const struct norm_field *f,

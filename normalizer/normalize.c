@@ -203,6 +203,10 @@ static int json_batch(struct norm_result *r, const struct norm_source *src, cons
 	if ((size_t)n > r->limits->max_records)
 		return reject(r, "batch: %d records, more than the limit of %zu", n,
 			      r->limits->max_records);
+	/* Nothing to store is still worth a reject row: a device that sends empty batches
+	 * is broken, and nobody would see it otherwise. */
+	if (n == 0)
+		return reject(r, "batch: the array is empty (no records)");
 	if ((rc = records_reserve(r, (size_t)n)) != NORM_OK)
 		return rc;
 	int i = 0;

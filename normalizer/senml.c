@@ -199,6 +199,8 @@ static int add_entry(struct norm_result *r, const struct norm_source *src, const
 	}
 	const struct norm_field *f = &src->standard->fields[m->field];
 	struct norm_value *v = (struct norm_value *)&rec->values[m->field];
+	if (v->present)
+		return reject(r, "%s: given twice for device %s at one time", f->name, device);
 	if (f->type == NORM_GEO)
 		return set_geo_half(r, f, half, e, v, &geo_seen[rec - r->records]);
 	return entry_value(r, e, f, m, v);

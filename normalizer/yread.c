@@ -116,15 +116,42 @@ int yident(struct yctx *c, const struct ynode *n, const char *what, char **out)
 	return ystring(c, n, what, out);
 }
 
+/* JSON's number grammar (RFC 8259 §6), with a leading '+' allowed as YAML does. strtod
+ * alone would also take hex ("0x10"), "inf", "nan" and leading white space. */
+static int number_grammar(const char *p)
+{
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (isdigit((unsigned char)*p))
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
+		return 0;
+	if (*p == '.') {
+		if (!isdigit((unsigned char)*++p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
 int text_to_number(const char *text, double *out)
 {
 	char *end;
-	const char *p = text;
 
-	if (*p == '-' || *p == '+')
-		p++;
-	/* strtod also takes hex, inf and nan, which no author means in a range. */
-	if (!(isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))))
+	if (!number_grammar(text))
 		return -1;
 	errno = 0;
 	double v = strtod(text, &end);

@@ -150,6 +150,28 @@ static void alternatives_first_present_wins(void)
 	       "\"time\":\"1970-01-01T00:00:00.000Z\",\"values\":{\"pm25\":3}}");
 }
 
+static void hex_and_words_are_not_numbers(void)
+{
+	EXPECT(run, "city/acme-aq/a", "{\"ts\":0,\"pm25\":\"0x10\"}", NORM_REJECT,
+	       "pm25: \"0x10\" is not a number");
+	EXPECT(run, "city/acme-aq/a", "{\"ts\":0,\"pm25\":\"inf\"}", NORM_REJECT,
+	       "pm25: \"inf\" is not a number");
+	EXPECT(run, "city/acme-aq/a", "{\"ts\":0,\"pm25\":\" 5\"}", NORM_REJECT,
+	       "pm25: \" 5\" is not a number");
+}
+
+static void conversion_dust_rounded(void)
+{
+	/* 0.57 * 100 is 56.99999999999999 in binary; 71.6 degF is 21.999999999999996 degC. */
+	EXPECT(run, "city/acme-aq/a", "{\"ts\":0,\"pm25\":1,\"hum\":0.57,\"temp_f\":71.6}", NORM_OK,
+	       "{\"standard\":\"air-quality\",\"source\":\"acme-aq\",\"device\":\"a\","
+	       "\"time\":\"1970-01-01T00:00:00.000Z\",\"values\":{\"pm25\":1,\"temperature\":22,\"humidity\":57}}");
+	/* Unconverted values keep every digit, printed shortest. */
+	EXPECT(run, "city/acme-aq/a", "{\"ts\":0,\"pm25\":43.46296641666926}", NORM_OK,
+	       "{\"standard\":\"air-quality\",\"source\":\"acme-aq\",\"device\":\"a\","
+	       "\"time\":\"1970-01-01T00:00:00.000Z\",\"values\":{\"pm25\":43.46296641666926}}");
+}
+
 static void numbers_in_strings_accepted(void)
 {
 	EXPECT(run, "city/acme-aq/a", "{\"ts\":\"1795252200000\",\"pm25\":\"12.5\"}", NORM_OK,
@@ -166,7 +188,7 @@ static void reject_above_range(void)
 static void reject_below_range_after_conversion(void)
 {
 	EXPECT(run, "city/acme-aq/a", "{\"ts\":0,\"pm25\":1,\"temp_f\":-50}", NORM_REJECT,
-	       "temperature: -45.5555555555556 is below the range -40..85");
+	       "temperature: -45.5555555556 is below the range -40..85");
 }
 
 static void reject_missing_required(void)
@@ -281,7 +303,8 @@ static void batch_with_root_paths_and_geojson(void)
 
 static void batch_empty_and_wrong(void)
 {
-	EXPECT(run, "city/batchy/gw", "{\"data\":{\"items\":[]}}", NORM_OK, "");
+	EXPECT(run, "city/batchy/gw", "{\"data\":{\"items\":[]}}", NORM_REJECT,
+	       "batch: the array is empty (no records)");
 	EXPECT(run, "city/batchy/gw", "{\"data\":{\"items\":{}}}", NORM_REJECT,
 	       "batch: expected a JSON array of records");
 	EXPECT(run, "city/batchy/gw", "{\"data\":{}}", NORM_REJECT, "batch: not found at data.items");
@@ -335,6 +358,8 @@ static void senml_rejects(void)
 	       "record 0: SenML field \"crit_\" must be understood and is not supported");
 	EXPECT(run2, "city/senml-aq/x", "[{\"bn\":\"d\",\"n\":\"temp\",\"v\":1}]", NORM_REJECT,
 	       "pm25: required field is missing");
+	EXPECT(run2, "city/senml-aq/x", "[{\"bn\":\"d\",\"n\":\"pm25\",\"v\":1},{\"n\":\"pm25\",\"v\":2}]",
+	       NORM_REJECT, "record 1: pm25: given twice for device d at one time");
 }
 
 static void scalar_values(void)
@@ -403,6 +428,8 @@ static const struct test_case cases[] = {
 	{"json_every_mapping", json_every_mapping},
 	{"alternatives_first_present_wins", alternatives_first_present_wins},
 	{"numbers_in_strings_accepted", numbers_in_strings_accepted},
+	{"hex_and_words_are_not_numbers", hex_and_words_are_not_numbers},
+	{"conversion_dust_rounded", conversion_dust_rounded},
 	{"reject_above_range", reject_above_range},
 	{"reject_below_range_after_conversion", reject_below_range_after_conversion},
 	{"reject_missing_required", reject_missing_required},
