@@ -12,6 +12,7 @@
 
 struct unit;
 struct json_path;
+struct expr;
 
 enum norm_type { NORM_NUMBER, NORM_INTEGER, NORM_BOOLEAN, NORM_ENUM, NORM_STRING, NORM_GEO };
 
@@ -103,8 +104,8 @@ struct norm_escalation {
 struct norm_rule {
 	char *id;
 	const struct norm_standard *standard;
-	char *when, *clear;
-	int when_line, when_col, clear_line, clear_col;
+	char *when, *clear;               /* as written */
+	struct expr *when_expr, *clear_expr; /* parsed and type-checked (expr.h); clear NULL = not when */
 	int64_t for_ms;
 	int64_t silent_ms;                /* 0 = not a silence rule */
 	int silent_intervals;             /* silent given as "N intervals" (silent_ms computed) */

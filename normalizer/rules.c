@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "normalizer/expr.h"
 #include "normalizer/loaders.h"
 
 static const char *const rule_keys[] = {
@@ -174,6 +175,27 @@ static int load_headline(struct yctx *c, const struct ynode *n, struct norm_rule
 	return 0;
 }
 
+/* Parses a condition; an error points at the character, inside the YAML line. */
+static void load_condition(struct yctx *c, const struct ynode *n, const struct norm_rule *r,
+			   struct expr **out)
+{
+	char err[256];
+	size_t at;
+	if (r->standard == NULL)
+		return; /* already reported */
+	int rc = expr_parse(n->text, r->standard, out, err, sizeof(err), &at);
+	if (rc == -2) {
+		c->d->oom = 1;
+		c->errors++;
+	} else if (rc < 0) {
+		/* A quoted scalar starts one column before its text; a folded one spans lines,
+		 * where the offset is only a hint. */
+		struct ynode pos = *n;
+		pos.col += (int)at + !n->plain;
+		yerr(c, &pos, "%s", err);
+	}
+}
+
 static void load_trigger(struct yctx *c, const struct ynode *root, struct norm_rule *r)
 {
 	const struct ynode *when = ynode_get(root, "when"), *silent = ynode_get(root, "silent"), *v;
@@ -188,16 +210,12 @@ static void load_trigger(struct yctx *c, const struct ynode *root, struct norm_r
 			yerr(c, v, "\"for\" and \"clear\" apply to \"when\" rules, not \"silent\"");
 		return;
 	}
-	if (ystring(c, when, "when", &r->when) == 0) {
-		r->when_line = when->line;
-		r->when_col = when->col;
-	}
+	if (ystring(c, when, "when", &r->when) == 0)
+		load_condition(c, when, r, &r->when_expr);
 	if ((v = ynode_get(root, "for")) != NULL)
 		yduration(c, v, "for", &r->for_ms);
-	if ((v = ynode_get(root, "clear")) != NULL && ystring(c, v, "clear", &r->clear) == 0) {
-		r->clear_line = v->line;
-		r->clear_col = v->col;
-	}
+	if ((v = ynode_get(root, "clear")) != NULL && ystring(c, v, "clear", &r->clear) == 0)
+		load_condition(c, v, r, &r->clear_expr);
 }
 
 static void load_timers(struct yctx *c, const struct ynode *root, const struct load_refs *refs,
@@ -290,6 +308,8 @@ void rule_clear(struct norm_rule *r)
 	free(r->id);
 	free(r->when);
 	free(r->clear);
+	expr_free(r->when_expr);
+	expr_free(r->clear_expr);
 	strlist_free(r->notify, r->n_notify);
 	for (size_t i = 0; i < r->n_escalate; i++)
 		strlist_free(r->escalate[i].notify, r->escalate[i].n_notify);
