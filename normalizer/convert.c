@@ -28,18 +28,21 @@ void format_double(double v, char *buf, size_t len)
 }
 
 /* Scale and unit conversion leave binary dust (0.57 * 100 = 56.99999999999999); no
- * sensor is precise to 12 significant digits, so converted values are rounded to that. */
+ * sensor is precise to 12 significant digits, so converted values are rounded to that.
+ * Dividing a whole number by an exact power of ten rounds correctly, so 57 comes out 57. */
 static double round_significant(double v)
 {
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%.12g", v);
-	return strtod(buf, NULL);
+	if (v == 0 || !isfinite(v))
+		return v;
+	int exp10 = 11 - (int)floor(log10(fabs(v)));
+	if (exp10 < 0 || exp10 > 22)
+		return v; /* 10^exp10 would not be exact; such magnitudes carry no dust worth it */
+	double p = pow(10.0, exp10);
+	return nearbyint(v * p) / p;
 }
 
 void raw_from_text(const char *s, size_t len, struct raw *out)
 {
-	char tmp[64];
-
 	memset(out, 0, sizeof(*out));
 	out->kind = RAW_STRING;
 	out->text = s;
@@ -49,12 +52,18 @@ void raw_from_text(const char *s, size_t len, struct raw *out)
 		out->boolean = 1;
 	} else if (len == 5 && memcmp(s, "false", 5) == 0) {
 		out->kind = RAW_BOOL;
-	} else if (len > 0 && len < sizeof(tmp)) {
-		memcpy(tmp, s, len);
-		tmp[len] = '\0';
-		if (text_to_number(tmp, &out->number) == 0)
-			out->kind = RAW_NUMBER;
+	} else if (text_to_number_n(s, len, &out->number) == 0) {
+		out->kind = RAW_NUMBER;
 	}
+}
+
+void raw_need_text(struct raw *raw)
+{
+	if (raw->text != NULL)
+		return;
+	format_double(raw->number, raw->buf, sizeof(raw->buf));
+	raw->text = raw->buf;
+	raw->len = strlen(raw->buf);
 }
 
 int raw_from_json(struct norm_result *r, const cJSON *j, const char *what, struct raw *out)
@@ -63,9 +72,6 @@ int raw_from_json(struct norm_result *r, const cJSON *j, const char *what, struc
 	if (cJSON_IsNumber(j)) {
 		out->kind = RAW_NUMBER;
 		out->number = j->valuedouble;
-		format_double(j->valuedouble, out->buf, sizeof(out->buf));
-		out->text = out->buf;
-		out->len = strlen(out->buf);
 	} else if (cJSON_IsString(j)) {
 		out->kind = RAW_STRING;
 		out->text = j->valuestring;
@@ -82,20 +88,25 @@ int raw_from_json(struct norm_result *r, const cJSON *j, const char *what, struc
 	return NORM_OK;
 }
 
+int text_to_number_n(const char *s, size_t len, double *out)
+{
+	char tmp[64];
+	if (len == 0 || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	return text_to_number(tmp, out);
+}
+
 /* A number from a JSON number or a string holding one ("21.5"). */
 static int raw_number(struct norm_result *r, const char *name, const struct raw *raw, double *out)
 {
-	char tmp[64];
 	if (raw->kind == RAW_NUMBER) {
 		*out = raw->number;
 		return NORM_OK;
 	}
-	if (raw->kind == RAW_STRING && raw->len > 0 && raw->len < sizeof(tmp)) {
-		memcpy(tmp, raw->text, raw->len);
-		tmp[raw->len] = '\0';
-		if (text_to_number(tmp, out) == 0)
-			return NORM_OK;
-	}
+	if (raw->kind == RAW_STRING && text_to_number_n(raw->text, raw->len, out) == 0)
+		return NORM_OK;
 	return reject(r, "%s: %s%.*s%s is not a number", name, raw->kind == RAW_STRING ? "\"" : "",
 		      (int)(raw->len > 64 ? 64 : raw->len), raw->text,
 		      raw->kind == RAW_STRING ? "\"" : "");
@@ -161,8 +172,9 @@ static int convert_number(struct norm_result *r, const struct norm_field *f,
 }
 
 static int convert_boolean(struct norm_result *r, const struct norm_field *f,
-			   const struct raw *raw, struct norm_value *out)
+			   struct raw *raw, struct norm_value *out)
 {
+	raw_need_text(raw);
 	if (raw->kind == RAW_BOOL) {
 		out->boolean = raw->boolean;
 	} else if (raw->kind == RAW_NUMBER && (raw->number == 0 || raw->number == 1)) {
@@ -180,9 +192,10 @@ static int convert_boolean(struct norm_result *r, const struct norm_field *f,
 	return NORM_OK;
 }
 
-static int convert_enum(struct norm_result *r, const struct norm_field *f, const struct raw *raw,
+static int convert_enum(struct norm_result *r, const struct norm_field *f, struct raw *raw,
 			struct norm_value *out)
 {
+	raw_need_text(raw);
 	char list[256];
 	size_t off = 0;
 
@@ -212,9 +225,10 @@ static size_t utf8_chars(const char *s, size_t len)
 	return n;
 }
 
-static int convert_string(struct norm_result *r, const struct norm_field *f, const struct raw *raw,
+static int convert_string(struct norm_result *r, const struct norm_field *f, struct raw *raw,
 			  struct norm_value *out)
 {
+	raw_need_text(raw);
 	long bad = utf8_invalid_at(raw->text, raw->len);
 	if (bad >= 0)
 		return reject(r, "%s: invalid UTF-8 at byte %ld of the text", f->name, bad);
@@ -234,8 +248,9 @@ static int convert_string(struct norm_result *r, const struct norm_field *f, con
 }
 
 static int apply_map(struct norm_result *r, const struct norm_field *f,
-		     const struct norm_mapping *m, const struct raw *raw, struct norm_value *out)
+		     const struct norm_mapping *m, struct raw *raw, struct norm_value *out)
 {
+	raw_need_text(raw);
 	for (size_t i = 0; i < m->n_map; i++) {
 		const struct norm_map_entry *e = &m->map[i];
 		if (strlen(e->key) != raw->len || memcmp(e->key, raw->text, raw->len) != 0)
@@ -264,7 +279,7 @@ static int apply_map(struct norm_result *r, const struct norm_field *f,
 }
 
 int value_set(struct norm_result *r, const struct norm_field *f, const struct norm_mapping *m,
-	      const struct unit *unit, const struct raw *raw, struct norm_value *v)
+	      const struct unit *unit, struct raw *raw, struct norm_value *v)
 {
 	if (m->n_map > 0)
 		return apply_map(r, f, m, raw, v);
@@ -284,9 +299,10 @@ int value_set(struct norm_result *r, const struct norm_field *f, const struct no
 	return reject(r, "%s: a geo point needs lat and lon", f->name);
 }
 
-static int time_from_number(struct norm_result *r, enum norm_time_as as, const struct raw *raw,
+static int time_from_number(struct norm_result *r, enum norm_time_as as, struct raw *raw,
 			    int64_t *ms)
 {
+	raw_need_text(raw);
 	double v, scaled;
 	if (raw_number(r, "time", raw, &v) != NORM_OK)
 		return NORM_REJECT;
@@ -298,10 +314,11 @@ static int time_from_number(struct norm_result *r, enum norm_time_as as, const s
 	return NORM_OK;
 }
 
-int time_from_raw(struct norm_result *r, enum norm_time_as as, const struct raw *raw, int64_t *ms)
+int time_from_raw(struct norm_result *r, enum norm_time_as as, struct raw *raw, int64_t *ms)
 {
 	if (as == NORM_TIME_UNIX_S || as == NORM_TIME_UNIX_MS)
 		return time_from_number(r, as, raw, ms);
+	raw_need_text(raw);
 	if (raw->kind != RAW_STRING || time_parse_iso8601(raw->text, raw->len, ms) < 0)
 		return reject(r, "time: %s%.*s%s is not ISO 8601", raw->kind == RAW_STRING ? "\"" : "",
 			      (int)(raw->len > 64 ? 64 : raw->len), raw->text,

@@ -14,7 +14,10 @@ struct json_path;
 /*
  * Compiles text. On success returns 0 and *out (caller frees with json_path_free).
  * On a syntax error returns -1 and err names the problem and the 1-based character
- * position, e.g. "unclosed '[' at character 5"; -2 on out of memory.
+ * position (counting bytes), e.g. "unclosed '[' at character 5"; -2 on out of memory.
+ * Keys are matched case-sensitively; a quoted key has no escapes. Errors: "empty path",
+ * "empty key", "unexpected character 'x'", "unclosed '['", "unclosed quote",
+ * "expected ']'", "invalid index", "index out of range" (beyond INT_MAX).
  */
 int json_path_compile(const char *text, struct json_path **out, char *err, size_t errlen);
 
@@ -29,7 +32,10 @@ const cJSON *json_path_get(const struct json_path *p, const cJSON *root);
 /*
  * Puts value at p under root, creating missing objects and arrays on the way (arrays are
  * padded with null). Takes ownership of value in every case. Used to build example payloads.
- * Returns 0, or -1 when an existing value is in the way or an index is negative.
+ * A value already at p is replaced; a null on the way counts as missing.
+ * Returns 0, or -1 when an existing value is in the way or an index is negative (the tree
+ * is then unchanged); -2 on out of memory (containers made on the way may remain), which
+ * includes a NULL value, as a failed cJSON_Create* returns.
  */
 int json_path_set(const struct json_path *p, cJSON *root, cJSON *value);
 

@@ -15,7 +15,15 @@
 
 /*
  * Parses exactly buf[0..len) (no NUL terminator needed; a NUL byte inside is an error).
- * Nesting deeper than max_depth arrays/objects is an error.
+ * Nesting deeper than max_depth arrays/objects is an error; a max_depth above cJSON's own
+ * limit (CJSON_NESTING_LIMIT, 1000) counts as that limit, so cJSON can always build the tree.
+ * Beyond RFC 8259, duplicate keys (compared after unescaping) and \u0000 are refused, so
+ * JSONTestSuite's y_object_duplicated_key*, y_object_escaped_null_in_key and
+ * y_string_null_escape are refused on purpose; a UTF-8 BOM is refused too.
+ * Errors found in the text come before those only the tree shows (duplicate keys, range);
+ * among the latter the first in the text wins. A duplicate key's offset is that of the
+ * repeated key's opening quote; other offsets are of the byte at fault (for a \u escape,
+ * its backslash). Input of only white space is "empty input".
  * On success returns 0 and *out is the tree: caller frees with cJSON_Delete.
  * On failure returns -1, *out is NULL and err holds one specific reason without a prefix,
  * e.g. "unexpected character 'x' at byte 57", "unexpected end of input at byte 12",
@@ -29,7 +37,8 @@ int json_parse_strict(const char *buf, size_t len, int max_depth, cJSON **out, c
 
 /*
  * Validates buf[0..len) as UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
- * Returns -1 if valid, else the 0-based offset of the first bad byte.
+ * Returns -1 if valid, else the 0-based offset of the first bad byte, that is, of the
+ * first byte of the first ill-formed (or truncated) sequence.
  */
 long utf8_invalid_at(const char *buf, size_t len);
 

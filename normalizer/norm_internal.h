@@ -13,7 +13,8 @@
 #define DEVICE_MAX 128
 
 /* A payload value before it is typed: from JSON, a SenML record, a topic level or a bare
- * scalar payload. text is how it reads, for map lookups and messages. */
+ * scalar payload. text is how it reads, for map lookups and messages; for a JSON number it
+ * stays NULL until raw_need_text formats it, as most numbers never need it. */
 enum raw_kind { RAW_NUMBER, RAW_STRING, RAW_BOOL };
 struct raw {
 	enum raw_kind kind;
@@ -30,7 +31,7 @@ struct norm_result {
 	const struct norm_source *source;
 	cJSON *tree;                       /* kept so string values can point into it */
 	char reason[512];
-	char prefix[32];                   /* "record 3: " inside a batch */
+	int record_index;                  /* inside a batch or pack: reasons say "record N: "; else -1 */
 	struct norm_record *records;
 	size_t n_records, cap_records;
 	struct norm_value *values;         /* all records' values, reserved before use */
@@ -46,7 +47,7 @@ struct norm_result {
 /* Empties r for the next message, keeping its buffers. */
 void result_reset(struct norm_result *r);
 
-/* Formats a reason (with the current prefix) into r and returns NORM_REJECT. */
+/* Formats a reason (naming the record inside a batch) into r and returns NORM_REJECT. */
 int reject(struct norm_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Zeroed memory from the result's arena, valid until the result is reused. */
@@ -64,17 +65,20 @@ int record_finish(struct norm_result *r, const struct norm_record *rec);
 int record_set_device(struct norm_result *r, struct norm_record *rec, const char *s, size_t len);
 
 void raw_from_text(const char *s, size_t len, struct raw *out);
+/* text_to_number (yread.h) for text that is not NUL-terminated. */
+int text_to_number_n(const char *s, size_t len, double *out);
+/* Makes raw->text/len valid (formats a number on first use). */
+void raw_need_text(struct raw *raw);
 /* NORM_REJECT for arrays, objects and null (what names the value in the reason). */
 int raw_from_json(struct norm_result *r, const cJSON *j, const char *what, struct raw *out);
 
 /* Types, maps, scales, converts and range-checks raw into v for field f. unit is the
  * payload's unit (NULL: m's or else the standard's). */
 int value_set(struct norm_result *r, const struct norm_field *f, const struct norm_mapping *m,
-	      const struct unit *unit, const struct raw *raw, struct norm_value *v);
+	      const struct unit *unit, struct raw *raw, struct norm_value *v);
 
 /* Time from a raw payload value according to as. */
-int time_from_raw(struct norm_result *r, enum norm_time_as as, const struct raw *raw,
-		  int64_t *ms);
+int time_from_raw(struct norm_result *r, enum norm_time_as as, struct raw *raw, int64_t *ms);
 
 /* The formats; each fills r->records or rejects. */
 int normalize_json(struct norm_result *r, const struct norm_source *src, const cJSON *root);

@@ -18,6 +18,19 @@ struct norm_limits norm_limits_default(void)
 	return default_limits;
 }
 
+/* A topic name per MQTT §4.7: UTF-8 without NUL, and no wildcards (those are for filters). */
+static int check_topic(struct norm_result *r, const char *topic, size_t len)
+{
+	if (len == 0)
+		return reject(r, "the topic is empty");
+	if (memchr(topic, '\0', len) != NULL || memchr(topic, '+', len) != NULL ||
+	    memchr(topic, '#', len) != NULL)
+		return reject(r, "the topic holds NUL, '+' or '#', which a published topic may not");
+	if (utf8_invalid_at(topic, len) >= 0)
+		return reject(r, "the topic is not valid UTF-8");
+	return NORM_OK;
+}
+
 /* Copies the topic into the arena and splits it into levels once per message. */
 static int split_topic(struct norm_result *r, const char *topic, size_t len)
 {
@@ -80,6 +93,7 @@ static int json_device(struct norm_result *r, const struct norm_source *src, con
 			      json_path_text(src->device_path.path));
 	if (raw_from_json(r, j, "device", &raw) != NORM_OK)
 		return NORM_REJECT;
+	raw_need_text(&raw);
 	return record_set_device(r, rec, raw.text, raw.len);
 }
 
@@ -101,18 +115,17 @@ static int geo_number(struct norm_result *r, const char *field, const char *what
 		      double lo, double hi, double *out)
 {
 	struct raw raw;
-	char tmp[64];
 	if (raw_from_json(r, j, field, &raw) != NORM_OK)
 		return NORM_REJECT;
 	if (raw.kind == RAW_NUMBER) {
 		*out = raw.number;
-	} else {
-		snprintf(tmp, sizeof(tmp), "%.*s", (int)(raw.len > 60 ? 60 : raw.len), raw.text);
-		if (raw.kind != RAW_STRING || raw.len >= 60 || sscanf(tmp, "%lf", out) != 1)
-			return reject(r, "%s: %s %s is not a number", field, what, tmp);
+	} else if (raw.kind != RAW_STRING || text_to_number_n(raw.text, raw.len, out) < 0) {
+		raw_need_text(&raw);
+		return reject(r, "%s: %s %.*s is not a number", field, what,
+			      (int)(raw.len > 60 ? 60 : raw.len), raw.text);
 	}
 	if (!(*out >= lo && *out <= hi))
-		return reject(r, "%s: %s %s is outside %g..%g", field, what, raw.text, lo, hi);
+		return reject(r, "%s: %s %.15g is outside %g..%g", field, what, *out, lo, hi);
 	return NORM_OK;
 }
 
@@ -211,11 +224,11 @@ static int json_batch(struct norm_result *r, const struct norm_source *src, cons
 		return rc;
 	int i = 0;
 	for (const cJSON *item = list->child; item != NULL; item = item->next, i++) {
-		snprintf(r->prefix, sizeof(r->prefix), "record %d: ", i);
+		r->record_index = i;
 		if ((rc = json_record(r, src, root, item)) != NORM_OK)
 			return rc;
 	}
-	r->prefix[0] = '\0';
+	r->record_index = -1;
 	return NORM_OK;
 }
 
@@ -298,7 +311,8 @@ int norm_normalize(const struct norm_schema *s, const struct norm_limits *limits
 	result_reset(r);
 	r->limits = limits ? limits : &default_limits;
 	r->received_ms = received_ms;
-	if ((rc = split_topic(r, topic, topic_len)) != NORM_OK)
+	if ((rc = check_topic(r, topic, topic_len)) != NORM_OK ||
+	    (rc = split_topic(r, topic, topic_len)) != NORM_OK)
 		return rc;
 	src = norm_schema_match(s, topic, topic_len);
 	if (src == NULL)

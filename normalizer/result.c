@@ -36,7 +36,7 @@ void result_reset(struct norm_result *r)
 	r->tree = NULL;
 	r->source = NULL;
 	r->reason[0] = '\0';
-	r->prefix[0] = '\0';
+	r->record_index = -1;
 	r->n_records = 0;
 	r->n_values = 0;
 	r->n_levels = 0;
@@ -96,10 +96,12 @@ char *arena_strndup(struct norm_result *r, const char *s, size_t len)
 
 int reject(struct norm_result *r, const char *fmt, ...)
 {
-	size_t off = strlen(r->prefix);
+	size_t off = 0;
 	va_list ap;
 
-	memcpy(r->reason, r->prefix, off + 1);
+	/* Formatted only here: a batch that passes never pays for naming its records. */
+	if (r->record_index >= 0)
+		off = (size_t)snprintf(r->reason, sizeof(r->reason), "record %d: ", r->record_index);
 	va_start(ap, fmt);
 	vsnprintf(r->reason + off, sizeof(r->reason) - off, fmt, ap);
 	va_end(ap);

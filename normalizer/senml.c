@@ -165,11 +165,8 @@ static int entry_value(struct norm_result *r, const struct senml_entry *e, const
 		return reject(r, "%s: the SenML record has no value", f->name);
 	if (raw_from_json(r, j, f->name, &raw) != NORM_OK)
 		return NORM_REJECT;
-	if (e->shift != 0) {
+	if (e->shift != 0)
 		raw.number += e->shift;
-		format_double(raw.number, raw.buf, sizeof(raw.buf));
-		raw.len = strlen(raw.buf);
-	}
 	if (e->unit != NULL && (unit = unit_find(e->unit)) == NULL)
 		return reject(r, "%s: SenML unit \"%s\" is not known", f->name, e->unit);
 	if (unit != NULL && f->unit == NULL)
@@ -239,7 +236,7 @@ int normalize_senml(struct norm_result *r, const struct norm_source *src, const 
 	if (geo_seen == NULL || (rc = records_reserve(r, (size_t)n + 1)) != NORM_OK)
 		return NORM_ENOMEM;
 	for (const cJSON *rec = root->child; rec != NULL && i < n; rec = rec->next, i++) {
-		snprintf(r->prefix, sizeof(r->prefix), "record %d: ", i);
+		r->record_index = i;
 		if (!cJSON_IsObject(rec))
 			return reject(r, "a SenML record must be a JSON object");
 		if ((rc = check_record_fields(r, rec)) != NORM_OK || (rc = apply_base(r, rec, &b)) != NORM_OK ||
@@ -247,7 +244,7 @@ int normalize_senml(struct norm_result *r, const struct norm_source *src, const 
 		    (rc = add_entry(r, src, &e, b.bn, 0, geo_seen)) != NORM_OK)
 			return rc;
 	}
-	r->prefix[0] = '\0';
+	r->record_index = -1;
 	if (r->n_records == 0)
 		return reject(r, "no record in the SenML pack has a name this source maps");
 	for (size_t k = 0; k < r->n_records; k++)

@@ -144,6 +144,10 @@ static int load_time(struct yctx *c, const struct ynode *n, struct norm_source *
 		yerr(c, n, "a scalar payload has no time in it: omit time (receive time is used)");
 		return -1;
 	}
+	if (src->format == NORM_FMT_SENML) {
+		yerr(c, n, "a SenML pack carries its own time (bt + t): omit time");
+		return -1;
+	}
 	if (ychoice(c, a, "time format", time_as_names, &as) < 0)
 		return -1;
 	src->time_as = (enum norm_time_as)(NORM_TIME_UNIX_S + as);

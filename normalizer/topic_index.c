@@ -7,6 +7,7 @@
 
 struct child {
 	char *level;
+	size_t len;
 	struct tnode *node;
 };
 
@@ -58,9 +59,11 @@ static size_t find_kid(const struct tnode *n, const char *level, size_t len, int
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const char *k = n->kids[mid].level;
-		int c = strncmp(k, level, len);
+		size_t klen = n->kids[mid].len;
+		/* memcmp with both lengths: the level being looked up may hold any byte. */
+		int c = memcmp(k, level, klen < len ? klen : len);
 		if (c == 0)
-			c = k[len] == '\0' ? 0 : 1;
+			c = klen < len ? -1 : klen > len;
 		if (c == 0) {
 			*found = 1;
 			return mid;
@@ -93,6 +96,7 @@ static struct tnode *literal_child(struct tnode *n, const char *level, size_t le
 	}
 	memmove(&n->kids[at + 1], &n->kids[at], (n->n_kids - at) * sizeof(*n->kids));
 	n->kids[at].level = copy;
+	n->kids[at].len = len;
 	n->kids[at].node = node;
 	n->n_kids++;
 	return node;

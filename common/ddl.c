@@ -1,0 +1,275 @@
+/*
+ * PostgreSQL DDL for a schema set. Everything is written to be re-run: tables, partitions
+ * and indexes are CREATE ... IF NOT EXISTS and every field column is also added with
+ * ADD COLUMN IF NOT EXISTS, so applying the DDL of a standard that gained fields migrates
+ * an existing table forward. Columns are never dropped or retyped here: that loses data
+ * and is a decision for a person, not a generator.
+ */
+#include "common/ddl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "normalizer/timefmt.h"
+#include "normalizer/units.h"
+
+/*
+ * A buffer with a sticky error, so that a long run of appends is checked once at the end
+ * instead of after each line (each append is still checked, in put()).
+ */
+struct sql {
+	struct norm_buf *b;
+	int err;
+};
+
+static void put(struct sql *q, const char *s)
+{
+	if (q->err == 0 && norm_buf_append(q->b, s, strlen(s)) != 0)
+		q->err = NORM_ENOMEM;
+}
+
+/* Appends s between two quotes with every quote inside doubled: the SQL rule for both
+ * identifiers ("...") and string literals ('...', standard_conforming_strings). */
+static void put_quoted(struct sql *q, const char *s, char quote)
+{
+	char qs[2] = {quote, '\0'};
+
+	put(q, qs);
+	for (const char *p = s; q->err == 0 && *p != '\0'; p++) {
+		if (*p == quote)
+			put(q, qs);
+		if (q->err == 0 && norm_buf_append(q->b, p, 1) != 0)
+			q->err = NORM_ENOMEM;
+	}
+	put(q, qs);
+}
+
+static void ident(struct sql *q, const char *name)
+{
+	put_quoted(q, name, '"');
+}
+
+/* An identifier made of a name and a suffix ("std_x" "_default"). */
+static void ident2(struct sql *q, const char *name, const char *suffix)
+{
+	struct norm_buf tmp = {0};
+	if (norm_buf_printf(&tmp, "%s%s", name, suffix) != 0)
+		q->err = NORM_ENOMEM;
+	else
+		ident(q, tmp.data);
+	norm_buf_free(&tmp);
+}
+
+static void literal(struct sql *q, const char *text)
+{
+	put_quoted(q, text, '\'');
+}
+
+const char *ddl_column_type(enum norm_type t)
+{
+	switch (t) {
+	case NORM_NUMBER:
+	case NORM_GEO: /* per column: <name>_lat and <name>_lon */
+		return "double precision";
+	case NORM_INTEGER:
+		return "bigint";
+	case NORM_BOOLEAN:
+		return "boolean";
+	case NORM_ENUM: /* no CHECK: a standard may add values; the normalizer validates */
+	case NORM_STRING:
+		return "text";
+	}
+	return "text";
+}
+
+/* Calls fn once per column of f: one column, or the two halves of a geo point. */
+static void each_column(struct sql *q, const struct norm_standard *st, const struct norm_field *f,
+			void (*fn)(struct sql *, const struct norm_standard *,
+				   const struct norm_field *, const char *suffix))
+{
+	if (f->type == NORM_GEO) {
+		fn(q, st, f, "_lat");
+		fn(q, st, f, "_lon");
+	} else {
+		fn(q, st, f, "");
+	}
+}
+
+static void column_def(struct sql *q, const struct norm_standard *st, const struct norm_field *f,
+		       const char *suffix)
+{
+	(void)st;
+	put(q, ",\n  ");
+	ident2(q, f->name, suffix);
+	put(q, " ");
+	put(q, ddl_column_type(f->type));
+}
+
+static void add_column(struct sql *q, const struct norm_standard *st, const struct norm_field *f,
+		       const char *suffix)
+{
+	put(q, "ALTER TABLE ");
+	ident(q, st->table);
+	put(q, " ADD COLUMN IF NOT EXISTS ");
+	ident2(q, f->name, suffix);
+	put(q, " ");
+	put(q, ddl_column_type(f->type));
+	put(q, ";\n");
+}
+
+static void create_table(struct sql *q, const struct norm_standard *st)
+{
+	put(q, "CREATE TABLE IF NOT EXISTS ");
+	ident(q, st->table);
+	put(q, " (\n  \"time\" timestamptz NOT NULL,\n  \"device_id\" text NOT NULL,\n"
+	       "  \"source\" text NOT NULL,\n  \"received_at\" timestamptz NOT NULL DEFAULT now()");
+	for (size_t i = 0; i < st->n_fields; i++)
+		each_column(q, st, &st->fields[i], column_def);
+	/* The unique key includes the partition key, as PostgreSQL requires; it is also what
+	 * makes a redelivered message a no-op (ON CONFLICT DO NOTHING). */
+	put(q, ",\n  UNIQUE (\"device_id\", \"time\")\n) PARTITION BY RANGE (\"time\");\n");
+	for (size_t i = 0; i < st->n_fields; i++)
+		each_column(q, st, &st->fields[i], add_column);
+	/* Rows land in the default partition until someone adds ranged ones. */
+	put(q, "CREATE TABLE IF NOT EXISTS ");
+	ident2(q, st->table, "_default");
+	put(q, " PARTITION OF ");
+	ident(q, st->table);
+	put(q, " DEFAULT;\nCREATE INDEX IF NOT EXISTS ");
+	ident2(q, st->table, "_time_idx");
+	put(q, " ON ");
+	ident(q, st->table);
+	put(q, " (\"time\");\n");
+}
+
+/* "Unit: ug/m3. Range: 0..1000. Required. One of: a, b." then the description. */
+static void field_comment(struct sql *c, const struct norm_field *f, const char *half)
+{
+	char num[48];
+
+	if (half != NULL) {
+		put(c, half);
+		put(c, " of ");
+		put(c, f->name);
+		put(c, " (WGS 84, degrees). ");
+	}
+	if (f->unit != NULL) {
+		put(c, "Unit: ");
+		put(c, unit_name(f->unit));
+		put(c, ". ");
+	}
+	if (f->has_range) {
+		snprintf(num, sizeof(num), "Range: %.15g..", f->min);
+		put(c, num);
+		snprintf(num, sizeof(num), "%.15g. ", f->max);
+		put(c, num);
+	}
+	for (size_t i = 0; i < f->n_values; i++) {
+		put(c, i == 0 ? "One of: " : ", ");
+		put(c, f->values[i]);
+	}
+	put(c, f->n_values > 0 ? ". " : "");
+	if (f->max_length > 0) {
+		snprintf(num, sizeof(num), "At most %ld characters. ", f->max_length);
+		put(c, num);
+	}
+	put(c, f->required ? "Required. " : "");
+	put(c, f->description ? f->description : "");
+}
+
+static void comment_column(struct sql *q, const struct norm_standard *st,
+			   const struct norm_field *f, const char *suffix)
+{
+	struct norm_buf text = {0};
+	struct sql c = {&text, 0};
+	const char *half = NULL;
+
+	if (suffix[0] != '\0')
+		half = strcmp(suffix, "_lat") == 0 ? "Latitude" : "Longitude";
+
+	field_comment(&c, f, half);
+	/* Drop the blank a part leaves when no description follows it. */
+	while (c.err == 0 && text.len > 0 && text.data[text.len - 1] == ' ')
+		text.data[--text.len] = '\0';
+	if (c.err != 0) {
+		q->err = NORM_ENOMEM;
+	} else {
+		put(q, "COMMENT ON COLUMN ");
+		ident(q, st->table);
+		put(q, ".");
+		ident2(q, f->name, suffix);
+		put(q, " IS ");
+		literal(q, text.data ? text.data : "");
+		put(q, ";\n");
+	}
+	norm_buf_free(&text);
+}
+
+static void comment_table(struct sql *q, const struct norm_standard *st)
+{
+	struct norm_buf text = {0};
+	char every[32];
+
+	duration_format(st->interval_ms, every, sizeof(every));
+	if (norm_buf_printf(&text, "%s (standard %s, version %d, expected every %s)%s%s",
+			    st->title ? st->title : st->id, st->id, st->version, every,
+			    st->description ? ". " : "", st->description ? st->description : "") != 0) {
+		q->err = NORM_ENOMEM;
+	} else {
+		put(q, "COMMENT ON TABLE ");
+		ident(q, st->table);
+		put(q, " IS ");
+		literal(q, text.data);
+		put(q, ";\n");
+	}
+	norm_buf_free(&text);
+}
+
+static void standard_ddl(struct sql *q, const struct norm_standard *st)
+{
+	put(q, "\n-- standard ");
+	put(q, st->id);
+	put(q, "\n");
+	create_table(q, st);
+	comment_table(q, st);
+	for (size_t i = 0; i < st->n_fields; i++)
+		each_column(q, st, &st->fields[i], comment_column);
+}
+
+/* The tables every deployment has, whatever its standards (design.md, Storage). */
+static const char shared_tables[] =
+	"CREATE TABLE IF NOT EXISTS \"devices\" (\n"
+	"  \"id\" text NOT NULL,\n"
+	"  \"source\" text NOT NULL,\n"
+	"  \"standard\" text NOT NULL,\n"
+	"  \"first_seen\" timestamptz NOT NULL DEFAULT now(),\n"
+	"  \"last_seen\" timestamptz NOT NULL DEFAULT now(),\n"
+	"  PRIMARY KEY (\"id\", \"source\")\n"
+	");\n"
+	"COMMENT ON TABLE \"devices\" IS 'Every device seen, per source: first and last message.';\n"
+	"CREATE TABLE IF NOT EXISTS \"rejects\" (\n"
+	"  \"id\" bigserial PRIMARY KEY,\n"
+	"  \"received_at\" timestamptz NOT NULL,\n"
+	"  \"topic\" text NOT NULL,\n"
+	"  \"payload\" bytea NOT NULL,\n"
+	"  \"reason\" text NOT NULL,\n"
+	"  \"source\" text\n"
+	");\n"
+	"CREATE INDEX IF NOT EXISTS \"rejects_received_at_idx\" ON \"rejects\" (\"received_at\");\n"
+	"COMMENT ON TABLE \"rejects\" IS 'Every refused payload with its reason; source is NULL "
+	"when no source matched the topic.';\n";
+
+int ddl_generate(const struct norm_schema *s, struct norm_buf *out)
+{
+	struct sql q = {out, 0};
+	size_t n;
+	const struct norm_standard *st = norm_schema_standards(s, &n);
+
+	put(&q, "-- citylink schema DDL: safe to apply again (creates what is missing,\n"
+		"-- adds new columns, never drops).\nBEGIN;\n\n");
+	put(&q, shared_tables);
+	for (size_t i = 0; i < n; i++)
+		standard_ddl(&q, &st[i]);
+	put(&q, "\nCOMMIT;\n");
+	return q.err;
+}
