@@ -41,7 +41,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 
-.PHONY: all test check-deps unit bench fuzz install clean
+.PHONY: all test check-deps unit bench fuzz fuzz-build install clean
 all: $(BUILD)/citylink
 
 $(BUILD)/%.o: %.c
@@ -86,11 +86,18 @@ build/bench/bench-normalize: $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB)
 # libFuzzer needs clang; one target per untrusted-input parser, seeded from the repo.
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -I. $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-fuzz: check-deps
-	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) fuzz/fuzz_normalize.c $(COMMON_SRC) $(NORM_SRC) $(PKG_LIBS) -lm -o build/fuzz/fuzz_normalize
-	clang $(FUZZ_CFLAGS) fuzz/fuzz_schema_load.c $(NORM_SRC) $(PKG_LIBS) -lm -o build/fuzz/fuzz_schema_load
+fuzz: check-deps fuzz-build
 	sh fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-build: build/fuzz/fuzz_normalize build/fuzz/fuzz_schema_load
+
+build/fuzz/fuzz_normalize: fuzz/fuzz_normalize.c $(COMMON_SRC) $(NORM_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) fuzz/fuzz_normalize.c $(COMMON_SRC) $(NORM_SRC) $(PKG_LIBS) -lm -o $@
+
+build/fuzz/fuzz_schema_load: fuzz/fuzz_schema_load.c $(NORM_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) fuzz/fuzz_schema_load.c $(NORM_SRC) $(PKG_LIBS) -lm -o $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -4,6 +4,7 @@
  * of strings. Every refusal names the field and the value.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,32 @@
 /* Unix times beyond 9999-12-31 are typos (or microseconds), not readings. */
 #define TIME_MAX_MS 253402300799999LL
 
+/* Whole numbers are most of what devices send (counts, states, map keys); writing their
+ * digits by hand skips printf's floating-point machinery. buf holds at least 24 bytes. */
+static int format_whole(double v, char *buf, size_t len)
+{
+	char digits[24];
+	int n = 0, neg = v < 0;
+	if (len < 24 || v != nearbyint(v) || fabs(v) >= 1e15 || (v == 0 && signbit(v)))
+		return 0;
+	uint64_t u = (uint64_t)(neg ? -v : v);
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	size_t at = 0;
+	if (neg)
+		buf[at++] = '-';
+	while (n > 0)
+		buf[at++] = digits[--n];
+	buf[at] = '\0';
+	return 1;
+}
+
 void format_double(double v, char *buf, size_t len)
 {
+	if (format_whole(v, buf, len))
+		return;
 	/* %g drops trailing zeros, so the first precision that reads back is the shortest. */
 	for (int digits = 15; digits <= 17; digits++) {
 		snprintf(buf, len, "%.*g", digits, v);
@@ -32,12 +57,21 @@ void format_double(double v, char *buf, size_t len)
  * Dividing a whole number by an exact power of ten rounds correctly, so 57 comes out 57. */
 static double round_significant(double v)
 {
-	if (v == 0 || !isfinite(v))
-		return v;
-	int exp10 = 11 - (int)floor(log10(fabs(v)));
-	if (exp10 < 0 || exp10 > 22)
-		return v; /* 10^exp10 would not be exact; such magnitudes carry no dust worth it */
-	double p = pow(10.0, exp10);
+	/* Exact powers of ten: 10^22 is the largest a double holds exactly. */
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	double a = fabs(v);
+	int digits = 0; /* digits before the point, 0 for |v| < 1 */
+	if (!(a >= 1e-10 && a < 1e12))
+		return v; /* too small or too large to carry conversion dust worth rounding */
+	while (digits < 12 && a >= pow10[digits])
+		digits++;
+	/* Keep 12 significant digits: scale so that they sit before the point. */
+	int shift = 12 - digits;
+	for (double t = a; digits == 0 && t < 0.1 && shift < 22; t *= 10)
+		shift++;
+	double p = pow10[shift];
 	return nearbyint(v * p) / p;
 }
 
@@ -174,7 +208,6 @@ static int convert_number(struct norm_result *r, const struct norm_field *f,
 static int convert_boolean(struct norm_result *r, const struct norm_field *f,
 			   struct raw *raw, struct norm_value *out)
 {
-	raw_need_text(raw);
 	if (raw->kind == RAW_BOOL) {
 		out->boolean = raw->boolean;
 	} else if (raw->kind == RAW_NUMBER && (raw->number == 0 || raw->number == 1)) {
@@ -184,6 +217,7 @@ static int convert_boolean(struct norm_result *r, const struct norm_field *f,
 	} else if (raw->kind == RAW_STRING && raw->len == 5 && memcmp(raw->text, "false", 5) == 0) {
 		out->boolean = 0;
 	} else {
+		raw_need_text(raw);
 		return reject(r, "%s: %s%.*s%s is not a boolean (true or false)", f->name,
 			      raw->kind == RAW_STRING ? "\"" : "", (int)(raw->len > 64 ? 64 : raw->len),
 			      raw->text, raw->kind == RAW_STRING ? "\"" : "");
@@ -195,8 +229,9 @@ static int convert_boolean(struct norm_result *r, const struct norm_field *f,
 static int convert_enum(struct norm_result *r, const struct norm_field *f, struct raw *raw,
 			struct norm_value *out)
 {
-	raw_need_text(raw);
 	char list[256];
+
+	raw_need_text(raw); /* enum values are text: a number matches by how it reads */
 	size_t off = 0;
 
 	for (size_t i = 0; i < f->n_values; i++) {
@@ -228,7 +263,7 @@ static size_t utf8_chars(const char *s, size_t len)
 static int convert_string(struct norm_result *r, const struct norm_field *f, struct raw *raw,
 			  struct norm_value *out)
 {
-	raw_need_text(raw);
+	raw_need_text(raw); /* a number stored as text keeps its shortest spelling */
 	long bad = utf8_invalid_at(raw->text, raw->len);
 	if (bad >= 0)
 		return reject(r, "%s: invalid UTF-8 at byte %ld of the text", f->name, bad);
@@ -250,7 +285,7 @@ static int convert_string(struct norm_result *r, const struct norm_field *f, str
 static int apply_map(struct norm_result *r, const struct norm_field *f,
 		     const struct norm_mapping *m, struct raw *raw, struct norm_value *out)
 {
-	raw_need_text(raw);
+	raw_need_text(raw); /* map keys are the payload's values as text */
 	for (size_t i = 0; i < m->n_map; i++) {
 		const struct norm_map_entry *e = &m->map[i];
 		if (strlen(e->key) != raw->len || memcmp(e->key, raw->text, raw->len) != 0)
@@ -302,14 +337,15 @@ int value_set(struct norm_result *r, const struct norm_field *f, const struct no
 static int time_from_number(struct norm_result *r, enum norm_time_as as, struct raw *raw,
 			    int64_t *ms)
 {
-	raw_need_text(raw);
 	double v, scaled;
 	if (raw_number(r, "time", raw, &v) != NORM_OK)
 		return NORM_REJECT;
 	scaled = as == NORM_TIME_UNIX_S ? v * 1000.0 : v;
-	if (!(scaled >= 0 && scaled <= (double)TIME_MAX_MS))
+	if (!(scaled >= 0 && scaled <= (double)TIME_MAX_MS)) {
+		raw_need_text(raw);
 		return reject(r, "time: %.*s is not a plausible %s time", (int)raw->len, raw->text,
 			      as == NORM_TIME_UNIX_S ? "unix_s" : "unix_ms");
+	}
 	*ms = (int64_t)llround(scaled);
 	return NORM_OK;
 }

@@ -61,7 +61,9 @@ int records_reserve(struct norm_result *r, size_t records);
 struct norm_record *record_new(struct norm_result *r);
 /* Rejects a record that lacks a required field or has no value at all. */
 int record_finish(struct norm_result *r, const struct norm_record *rec);
-/* Validates and sets the device id. */
+/* Checks a device id (it becomes a topic level: no '/', '+', '#', controls; UTF-8). */
+int device_check(struct norm_result *r, const char *s, size_t len);
+/* Checks and sets (copies) the device id. */
 int record_set_device(struct norm_result *r, struct norm_record *rec, const char *s, size_t len);
 
 void raw_from_text(const char *s, size_t len, struct raw *out);

@@ -18,44 +18,45 @@ struct norm_limits norm_limits_default(void)
 	return default_limits;
 }
 
-/* A topic name per MQTT §4.7: UTF-8 without NUL, and no wildcards (those are for filters). */
-static int check_topic(struct norm_result *r, const char *topic, size_t len)
+/* Checks the topic (MQTT §4.7: no NUL, no wildcards in a published name; UTF-8), copies it
+ * into the arena, so values taken from it outlive the caller's buffer, and splits it into
+ * levels: one pass over the bytes. */
+static int split_topic(struct norm_result *r, const char *topic, size_t len)
 {
 	if (len == 0)
 		return reject(r, "the topic is empty");
-	if (memchr(topic, '\0', len) != NULL || memchr(topic, '+', len) != NULL ||
-	    memchr(topic, '#', len) != NULL)
-		return reject(r, "the topic holds NUL, '+' or '#', which a published topic may not");
 	if (utf8_invalid_at(topic, len) >= 0)
 		return reject(r, "the topic is not valid UTF-8");
-	return NORM_OK;
-}
-
-/* Copies the topic into the arena and splits it into levels once per message. */
-static int split_topic(struct norm_result *r, const char *topic, size_t len)
-{
 	char *copy = arena_strndup(r, topic, len);
 	if (copy == NULL)
 		return NORM_ENOMEM;
-	const char *p = copy, *end = copy + len;
-	r->n_levels = 0;
-	for (;;) {
-		const char *slash = memchr(p, '/', (size_t)(end - p));
+	r->levels[0] = copy;
+	r->n_levels = 1;
+	for (size_t i = 0; i < len; i++) {
+		char c = copy[i];
+		if (c == '\0' || c == '+' || c == '#')
+			return reject(r, "the topic holds NUL, '+' or '#', which a published topic may not");
+		if (c != '/')
+			continue;
 		if (r->n_levels == MAX_TOPIC_LEVELS)
 			return reject(r, "topic has more than %d levels", MAX_TOPIC_LEVELS);
-		r->levels[r->n_levels] = p;
-		r->level_len[r->n_levels++] = slash ? (size_t)(slash - p) : (size_t)(end - p);
-		if (slash == NULL)
-			return NORM_OK;
-		p = slash + 1;
+		r->level_len[r->n_levels - 1] = (size_t)(copy + i - r->levels[r->n_levels - 1]);
+		r->levels[r->n_levels++] = copy + i + 1;
 	}
+	r->level_len[r->n_levels - 1] = (size_t)(copy + len - r->levels[r->n_levels - 1]);
+	return NORM_OK;
 }
 
+/* A topic level as text (a device id, a field selector); callers that want a typed value
+ * pass it through raw_from_text. */
 static int topic_level(struct norm_result *r, int level, const char *what, struct raw *out)
 {
 	if (level > r->n_levels)
 		return reject(r, "%s: the topic has no level %d", what, level);
-	raw_from_text(r->levels[level - 1], r->level_len[level - 1], out);
+	memset(out, 0, sizeof(*out));
+	out->kind = RAW_STRING;
+	out->text = r->levels[level - 1];
+	out->len = r->level_len[level - 1];
 	return NORM_OK;
 }
 
@@ -175,6 +176,7 @@ static int json_field(struct norm_result *r, const struct norm_source *src,
 	if (m->topic_level > 0) {
 		if (topic_level(r, m->topic_level, f->name, &raw) != NORM_OK)
 			return NORM_REJECT;
+		raw_from_text(raw.text, raw.len, &raw);
 	} else {
 		const cJSON *j = first_present(m->paths, m->n_paths, root, item);
 		if (j == NULL)
@@ -248,7 +250,7 @@ int normalize_json(struct norm_result *r, const struct norm_source *src, const c
 int normalize_scalar(struct norm_result *r, const struct norm_source *src, const char *payload,
 		     size_t len)
 {
-	struct raw field, raw;
+	struct raw field = {0}, raw;
 	int rc;
 
 	if (topic_level(r, src->field_topic_level, "field", &field) != NORM_OK)
@@ -311,8 +313,7 @@ int norm_normalize(const struct norm_schema *s, const struct norm_limits *limits
 	result_reset(r);
 	r->limits = limits ? limits : &default_limits;
 	r->received_ms = received_ms;
-	if ((rc = check_topic(r, topic, topic_len)) != NORM_OK ||
-	    (rc = split_topic(r, topic, topic_len)) != NORM_OK)
+	if ((rc = split_topic(r, topic, topic_len)) != NORM_OK)
 		return rc;
 	src = norm_schema_match(s, topic, topic_len);
 	if (src == NULL)

@@ -160,7 +160,7 @@ int record_finish(struct norm_result *r, const struct norm_record *rec)
 	return NORM_OK;
 }
 
-int record_set_device(struct norm_result *r, struct norm_record *rec, const char *s, size_t len)
+int device_check(struct norm_result *r, const char *s, size_t len)
 {
 	if (len == 0)
 		return reject(r, "device: the device id is empty");
@@ -176,6 +176,13 @@ int record_set_device(struct norm_result *r, struct norm_record *rec, const char
 	}
 	if (utf8_invalid_at(s, len) >= 0)
 		return reject(r, "device: the device id is not valid UTF-8");
+	return NORM_OK;
+}
+
+int record_set_device(struct norm_result *r, struct norm_record *rec, const char *s, size_t len)
+{
+	if (device_check(r, s, len) != NORM_OK)
+		return NORM_REJECT;
 	rec->device = arena_strndup(r, s, len);
 	return rec->device ? NORM_OK : NORM_ENOMEM;
 }

@@ -27,59 +27,85 @@ struct senml_entry {
 	double shift; /* bv for v, bs for s */
 };
 
-static int want_type(struct norm_result *r, const cJSON *j, int is_number, const char *key)
-{
-	int ok = is_number ? cJSON_IsNumber(j) : cJSON_IsString(j);
-	if (!ok)
-		return reject(r, "SenML field \"%s\" must be %s", key, is_number ? "a number" : "text");
-	return NORM_OK;
-}
+/* What carries over from record to record while one pack is read. */
+struct pack {
+	const struct norm_source *src;
+	const char *bn_seen;      /* the base name device was made from */
+	const char *device;       /* validated, in the result's arena */
+	unsigned char *geo_seen;  /* per record: which halves of a geo point arrived */
+	const char *unit_name;    /* the last SenML unit looked up (bu repeats it) ... */
+	const struct unit *unit;  /* ... and what it named */
+};
 
-/* Base fields change the base for this and every later record. */
-static int apply_base(struct norm_result *r, const cJSON *rec, struct senml_base *b)
+enum senml_key {
+	K_OTHER, K_MUST_UNDERSTAND, K_BN, K_BT, K_BU, K_BV, K_BS, K_BVER,
+	K_N, K_U, K_V, K_VS, K_VB, K_VD, K_S, K_T, K_UT,
+};
+
+/* RFC 8428 §4.1-4.2 labels, recognised by length and bytes: this runs for every key of
+ * every record of every pack. */
+static enum senml_key classify(const char *k)
 {
-	for (const cJSON *f = rec->child; f != NULL; f = f->next) {
-		const char *k = f->string;
-		if (k[0] != 'b')
-			continue;
-		if (strcmp(k, "bn") == 0 || strcmp(k, "bu") == 0) {
-			if (want_type(r, f, 0, k) != NORM_OK)
-				return NORM_REJECT;
-			*(k[1] == 'n' ? &b->bn : &b->bu) = f->valuestring;
-		} else if (strcmp(k, "bt") == 0 || strcmp(k, "bv") == 0 || strcmp(k, "bs") == 0 ||
-			   strcmp(k, "bver") == 0) {
-			if (want_type(r, f, 1, k) != NORM_OK)
-				return NORM_REJECT;
-			if (k[1] == 't')
-				b->bt = f->valuedouble;
-			else if (k[1] == 'v' && k[2] == '\0')
-				b->bv = f->valuedouble;
-			else if (k[1] == 's')
-				b->bs = f->valuedouble;
+	size_t len = strlen(k);
+	if (len > 0 && k[len - 1] == '_')
+		return K_MUST_UNDERSTAND;
+	if (len == 1) {
+		switch (k[0]) {
+		case 'n': return K_N;
+		case 'u': return K_U;
+		case 'v': return K_V;
+		case 's': return K_S;
+		case 't': return K_T;
+		default: return K_OTHER;
 		}
 	}
-	return NORM_OK;
+	if (len == 2 && k[0] == 'b') {
+		switch (k[1]) {
+		case 'n': return K_BN;
+		case 't': return K_BT;
+		case 'u': return K_BU;
+		case 'v': return K_BV;
+		case 's': return K_BS;
+		default: return K_OTHER;
+		}
+	}
+	if (len == 2 && k[0] == 'v') {
+		switch (k[1]) {
+		case 's': return K_VS;
+		case 'b': return K_VB;
+		case 'd': return K_VD;
+		default: return K_OTHER;
+		}
+	}
+	if (len == 2 && k[0] == 'u' && k[1] == 't')
+		return K_UT;
+	if (len == 4 && memcmp(k, "bver", 4) == 0)
+		return K_BVER;
+	return K_OTHER;
 }
 
-static int check_record_fields(struct norm_result *r, const cJSON *rec)
+/* Each label's JSON type, so a pack cannot smuggle text in as a number. */
+static int check_type(struct norm_result *r, const cJSON *f, enum senml_key k)
 {
-	static const char *const numbers[] = {"v", "t", "s", "ut", NULL};
-	static const char *const texts[] = {"n", "u", "vs", "vd", NULL};
-	for (const cJSON *f = rec->child; f != NULL; f = f->next) {
-		size_t len = strlen(f->string);
-		if (len > 0 && f->string[len - 1] == '_')
-			return reject(r, "SenML field \"%s\" must be understood and is not supported",
-				      f->string);
-		for (int i = 0; numbers[i]; i++)
-			if (strcmp(f->string, numbers[i]) == 0 && want_type(r, f, 1, f->string))
-				return NORM_REJECT;
-		for (int i = 0; texts[i]; i++)
-			if (strcmp(f->string, texts[i]) == 0 && want_type(r, f, 0, f->string))
-				return NORM_REJECT;
-		if (strcmp(f->string, "vb") == 0 && !cJSON_IsBool(f))
+	switch (k) {
+	case K_BN: case K_BU: case K_N: case K_U: case K_VS: case K_VD:
+		if (!cJSON_IsString(f))
+			return reject(r, "SenML field \"%s\" must be text", f->string);
+		return NORM_OK;
+	case K_VB:
+		if (!cJSON_IsBool(f))
 			return reject(r, "SenML field \"vb\" must be true or false");
+		return NORM_OK;
+	case K_OTHER:
+		return NORM_OK;
+	case K_MUST_UNDERSTAND:
+		return reject(r, "SenML field \"%s\" must be understood and is not supported",
+			      f->string);
+	default:
+		if (!cJSON_IsNumber(f))
+			return reject(r, "SenML field \"%s\" must be a number", f->string);
+		return NORM_OK;
 	}
-	return NORM_OK;
 }
 
 static int resolve_time(struct norm_result *r, const struct senml_base *b, const cJSON *t,
@@ -111,11 +137,12 @@ static const struct norm_mapping *find_mapping(const struct norm_source *src, co
 	return NULL;
 }
 
-static struct norm_record *record_for(struct norm_result *r, const char *device, int64_t time_ms,
-				      size_t first)
+/* Records of one pack share device strings, so a pointer compares them. The newest
+ * record is the likeliest match (packs list one time's readings together). */
+static struct norm_record *record_for(struct norm_result *r, const char *device, int64_t time_ms)
 {
-	for (size_t i = first; i < r->n_records; i++)
-		if (r->records[i].time_ms == time_ms && strcmp(r->records[i].device, device) == 0)
+	for (size_t i = r->n_records; i-- > 0;)
+		if (r->records[i].time_ms == time_ms && r->records[i].device == device)
 			return &r->records[i];
 	return NULL;
 }
@@ -126,8 +153,8 @@ static int entry_device(struct norm_result *r, const struct norm_source *src, co
 	if (src->device_topic_level > 0) {
 		if (src->device_topic_level > r->n_levels)
 			return reject(r, "device: the topic has no level %d", src->device_topic_level);
-		raw_from_text(r->levels[src->device_topic_level - 1],
-			      r->level_len[src->device_topic_level - 1], out);
+		out->text = r->levels[src->device_topic_level - 1];
+		out->len = r->level_len[src->device_topic_level - 1];
 		return NORM_OK;
 	}
 	if (bn == NULL || bn[0] == '\0')
@@ -154,8 +181,8 @@ static int set_geo_half(struct norm_result *r, const struct norm_field *f, int h
 	return NORM_OK;
 }
 
-static int entry_value(struct norm_result *r, const struct senml_entry *e, const struct norm_field *f,
-		       const struct norm_mapping *m, struct norm_value *v)
+static int entry_value(struct norm_result *r, struct pack *p, const struct senml_entry *e,
+		       const struct norm_field *f, const struct norm_mapping *m, struct norm_value *v)
 {
 	const struct unit *unit = NULL;
 	struct raw raw;
@@ -167,62 +194,98 @@ static int entry_value(struct norm_result *r, const struct senml_entry *e, const
 		return NORM_REJECT;
 	if (e->shift != 0)
 		raw.number += e->shift;
-	if (e->unit != NULL && (unit = unit_find(e->unit)) == NULL)
-		return reject(r, "%s: SenML unit \"%s\" is not known", f->name, e->unit);
+	if (e->unit != NULL && e->unit == p->unit_name) {
+		unit = p->unit;
+	} else if (e->unit != NULL) {
+		if ((unit = unit_find(e->unit)) == NULL)
+			return reject(r, "%s: SenML unit \"%s\" is not known", f->name, e->unit);
+		p->unit_name = e->unit;
+		p->unit = unit;
+	}
 	if (unit != NULL && f->unit == NULL)
 		unit = NULL; /* a unit on a unitless field (count of "count") says nothing more */
 	return value_set(r, f, m, unit, &raw, v);
 }
 
-static int add_entry(struct norm_result *r, const struct norm_source *src, const struct senml_entry *e,
-		     const char *bn, size_t first, unsigned char *geo_seen)
+
+/* The device of the current record, made (and checked) once per base name. */
+static int pack_device(struct norm_result *r, struct pack *p, const char *bn)
 {
-	int half, rc;
-	struct raw dev;
-	const struct norm_mapping *m = find_mapping(src, e->name, &half);
-	if (m == NULL)
-		return NORM_OK; /* a name the source does not map: not ours to store */
-	if ((rc = entry_device(r, src, bn, &dev)) != NORM_OK)
+	struct raw dev = {0};
+	int rc;
+	if (p->device != NULL && (p->src->device_topic_level > 0 || bn == p->bn_seen))
+		return NORM_OK;
+	if ((rc = entry_device(r, p->src, bn, &dev)) != NORM_OK ||
+	    (rc = device_check(r, dev.text, dev.len)) != NORM_OK)
 		return rc;
-	char *device = arena_strndup(r, dev.text, dev.len);
-	if (device == NULL)
-		return NORM_ENOMEM;
-	struct norm_record *rec = record_for(r, device, e->time_ms, first);
-	if (rec == NULL) {
-		rec = record_new(r);
-		if ((rc = record_set_device(r, rec, device, dev.len)) != NORM_OK)
-			return rc;
-		rec->time_ms = e->time_ms;
-	}
-	const struct norm_field *f = &src->standard->fields[m->field];
-	struct norm_value *v = (struct norm_value *)&rec->values[m->field];
-	if (v->present)
-		return reject(r, "%s: given twice for device %s at one time", f->name, device);
-	if (f->type == NORM_GEO)
-		return set_geo_half(r, f, half, e, v, &geo_seen[rec - r->records]);
-	return entry_value(r, e, f, m, v);
+	p->device = arena_strndup(r, dev.text, dev.len);
+	p->bn_seen = bn;
+	return p->device ? NORM_OK : NORM_ENOMEM;
 }
 
-static int read_entry(struct norm_result *r, const cJSON *rec, const struct senml_base *b,
-		      struct senml_entry *e)
+static int add_entry(struct norm_result *r, struct pack *p, const struct senml_entry *e,
+		     const char *bn)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(rec, "n");
-	const cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "u");
+	int half, rc;
+	const struct norm_mapping *m = find_mapping(p->src, e->name, &half);
+	if (m == NULL)
+		return NORM_OK; /* a name the source does not map: not ours to store */
+	if ((rc = pack_device(r, p, bn)) != NORM_OK)
+		return rc;
+	struct norm_record *rec = record_for(r, p->device, e->time_ms);
+	if (rec == NULL) {
+		rec = record_new(r);
+		rec->device = p->device;
+		rec->time_ms = e->time_ms;
+	}
+	const struct norm_field *f = &p->src->standard->fields[m->field];
+	struct norm_value *v = (struct norm_value *)&rec->values[m->field];
+	if (v->present)
+		return reject(r, "%s: given twice for device %s at one time", f->name, p->device);
+	if (f->type == NORM_GEO)
+		return set_geo_half(r, f, half, e, v, &p->geo_seen[rec - r->records]);
+	return entry_value(r, p, e, f, m, v);
+}
+
+/* One pass over a record: type checks, base fields (which apply from this record on) and
+ * the record's own name, unit, value and time. */
+static int read_record(struct norm_result *r, const cJSON *rec, struct senml_base *b,
+		       struct senml_entry *e)
+{
+	const cJSON *t = NULL;
+	const char *unit = NULL;
 
 	memset(e, 0, sizeof(*e));
-	e->name = n ? n->valuestring : "";
-	e->unit = u ? u->valuestring : b->bu;
-	e->v = cJSON_GetObjectItemCaseSensitive(rec, "v");
-	e->vs = cJSON_GetObjectItemCaseSensitive(rec, "vs");
-	e->vb = cJSON_GetObjectItemCaseSensitive(rec, "vb");
-	e->s = cJSON_GetObjectItemCaseSensitive(rec, "s");
+	e->name = "";
+	for (const cJSON *f = rec->child; f != NULL; f = f->next) {
+		enum senml_key k = classify(f->string);
+		if (check_type(r, f, k) != NORM_OK)
+			return NORM_REJECT;
+		switch (k) {
+		case K_BN: b->bn = f->valuestring; break;
+		case K_BU: b->bu = f->valuestring; break;
+		case K_BT: b->bt = f->valuedouble; break;
+		case K_BV: b->bv = f->valuedouble; break;
+		case K_BS: b->bs = f->valuedouble; break;
+		case K_N: e->name = f->valuestring; break;
+		case K_U: unit = f->valuestring; break;
+		case K_V: e->v = f; break;
+		case K_VS: e->vs = f; break;
+		case K_VB: e->vb = f; break;
+		case K_S: e->s = f; break;
+		case K_T: t = f; break;
+		default: break;
+		}
+	}
+	e->unit = unit ? unit : b->bu;
 	e->shift = e->v ? b->bv : e->s ? b->bs : 0;
-	return resolve_time(r, b, cJSON_GetObjectItemCaseSensitive(rec, "t"), &e->time_ms);
+	return resolve_time(r, b, t, &e->time_ms);
 }
 
 int normalize_senml(struct norm_result *r, const struct norm_source *src, const cJSON *root)
 {
 	struct senml_base b = {0};
+	struct pack p = {.src = src};
 	struct senml_entry e;
 	int n, rc, i = 0;
 
@@ -232,16 +295,15 @@ int normalize_senml(struct norm_result *r, const struct norm_source *src, const 
 	if ((size_t)n > r->limits->max_records)
 		return reject(r, "SenML pack has %d records, more than the limit of %zu", n,
 			      r->limits->max_records);
-	unsigned char *geo_seen = arena_zalloc(r, (size_t)n + 1);
-	if (geo_seen == NULL || (rc = records_reserve(r, (size_t)n + 1)) != NORM_OK)
+	p.geo_seen = arena_zalloc(r, (size_t)n + 1);
+	if (p.geo_seen == NULL || (rc = records_reserve(r, (size_t)n + 1)) != NORM_OK)
 		return NORM_ENOMEM;
 	for (const cJSON *rec = root->child; rec != NULL && i < n; rec = rec->next, i++) {
 		r->record_index = i;
 		if (!cJSON_IsObject(rec))
 			return reject(r, "a SenML record must be a JSON object");
-		if ((rc = check_record_fields(r, rec)) != NORM_OK || (rc = apply_base(r, rec, &b)) != NORM_OK ||
-		    (rc = read_entry(r, rec, &b, &e)) != NORM_OK ||
-		    (rc = add_entry(r, src, &e, b.bn, 0, geo_seen)) != NORM_OK)
+		if ((rc = read_record(r, rec, &b, &e)) != NORM_OK ||
+		    (rc = add_entry(r, &p, &e, b.bn)) != NORM_OK)
 			return rc;
 	}
 	r->record_index = -1;

@@ -134,8 +134,9 @@ static const struct {
 
 static const struct unit *find_canonical(const char *name)
 {
+	/* The first-byte test skips nearly every strcmp: SenML looks units up per record. */
 	for (size_t i = 0; i < NUNITS; i++)
-		if (strcmp(units[i].name, name) == 0)
+		if (units[i].name[0] == name[0] && strcmp(units[i].name, name) == 0)
 			return &units[i];
 	return NULL;
 }
@@ -149,7 +150,7 @@ const struct unit *unit_find(const char *name)
 	if ((u = find_canonical(name)) != NULL)
 		return u;
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		if (strcmp(aliases[i].name, name) == 0)
+		if (aliases[i].name[0] == name[0] && strcmp(aliases[i].name, name) == 0)
 			return find_canonical(aliases[i].canonical);
 	return NULL;
 }
