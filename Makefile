@@ -41,6 +41,9 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 
+# Keep intermediate objects (the test binaries' .o files) so a rebuild relinks only.
+.SECONDARY:
+
 .PHONY: all test check-deps unit bench fuzz fuzz-build install clean
 all: $(BUILD)/citylink
 

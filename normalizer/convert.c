@@ -350,12 +350,14 @@ static int time_from_number(struct norm_result *r, enum norm_time_as as, struct 
 	return NORM_OK;
 }
 
-int time_from_raw(struct norm_result *r, enum norm_time_as as, struct raw *raw, int64_t *ms)
+int time_from_raw(struct norm_result *r, const struct norm_source *src, struct raw *raw,
+		  int64_t *ms)
 {
-	if (as == NORM_TIME_UNIX_S || as == NORM_TIME_UNIX_MS)
-		return time_from_number(r, as, raw, ms);
+	if (src->time_as == NORM_TIME_UNIX_S || src->time_as == NORM_TIME_UNIX_MS)
+		return time_from_number(r, src->time_as, raw, ms);
 	raw_need_text(raw);
-	if (raw->kind != RAW_STRING || time_parse_iso8601(raw->text, raw->len, ms) < 0)
+	if (raw->kind != RAW_STRING ||
+	    time_parse_iso8601_in(raw->text, raw->len, src->time_zone, ms) < 0)
 		return reject(r, "time: %s%.*s%s is not ISO 8601", raw->kind == RAW_STRING ? "\"" : "",
 			      (int)(raw->len > 64 ? 64 : raw->len), raw->text,
 			      raw->kind == RAW_STRING ? "\"" : "");

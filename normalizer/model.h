@@ -84,6 +84,8 @@ struct norm_source {
 	int device_topic_level;           /* 1-based, or 0 when device_path is used */
 	struct norm_path device_path;
 	enum norm_time_as time_as;
+	int time_zone;                    /* iso8601 without an offset: minutes east of UTC,
+					     or TIME_OFFSET_NONE (timefmt.h): refused */
 	struct norm_path *time_paths;
 	size_t n_time_paths;
 	int field_topic_level;            /* scalar: which topic level names the field */

@@ -79,8 +79,9 @@ int raw_from_json(struct norm_result *r, const cJSON *j, const char *what, struc
 int value_set(struct norm_result *r, const struct norm_field *f, const struct norm_mapping *m,
 	      const struct unit *unit, struct raw *raw, struct norm_value *v);
 
-/* Time from a raw payload value according to as. */
-int time_from_raw(struct norm_result *r, enum norm_time_as as, struct raw *raw, int64_t *ms);
+/* Time from a raw payload value according to the source's time spec. */
+int time_from_raw(struct norm_result *r, const struct norm_source *src, struct raw *raw,
+		  int64_t *ms);
 
 /* The formats; each fills r->records or rejects. */
 int normalize_json(struct norm_result *r, const struct norm_source *src, const cJSON *root);

@@ -109,7 +109,7 @@ static int json_time(struct norm_result *r, const struct norm_source *src, const
 		return reject(r, "time: not found at %s", json_path_text(src->time_paths[0].path));
 	if (raw_from_json(r, j, "time", &raw) != NORM_OK)
 		return NORM_REJECT;
-	return time_from_raw(r, src->time_as, &raw, &rec->time_ms);
+	return time_from_raw(r, src, &raw, &rec->time_ms);
 }
 
 static int geo_number(struct norm_result *r, const char *field, const char *what, const cJSON *j,

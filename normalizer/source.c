@@ -7,6 +7,7 @@
 #include "normalizer/json_path.h"
 #include "normalizer/loaders.h"
 #include "normalizer/schema.h"
+#include "normalizer/timefmt.h"
 #include "normalizer/topic_index.h"
 #include "normalizer/units.h"
 
@@ -129,9 +130,26 @@ static int load_device(struct yctx *c, const struct ynode *n, struct norm_source
 	return load_path(c, p, "device path", &src->device_path);
 }
 
+/* zone: "+09:00" or "UTC" — for vendors whose ISO 8601 times carry no offset. */
+static int load_zone(struct yctx *c, const struct ynode *n, struct norm_source *src)
+{
+	if (yscalar(c, n, "zone") < 0)
+		return -1;
+	if (src->time_as != NORM_TIME_ISO8601) {
+		yerr(c, n, "zone applies only to iso8601 times");
+		return -1;
+	}
+	if (time_parse_offset(n->text, &src->time_zone) < 0) {
+		yerr(c, n, "zone \"%s\" is not a UTC offset (UTC, +09:00, -0530)", n->text);
+		return -1;
+	}
+	return 0;
+}
+
 static int load_time(struct yctx *c, const struct ynode *n, struct norm_source *src)
 {
-	static const char *const keys[] = {"path", "as", NULL};
+	static const char *const keys[] = {"path", "as", "zone", NULL};
+	const struct ynode *zone;
 	int as;
 
 	if (ymap_check(c, n, "time", keys) < 0)
@@ -151,6 +169,8 @@ static int load_time(struct yctx *c, const struct ynode *n, struct norm_source *
 	if (ychoice(c, a, "time format", time_as_names, &as) < 0)
 		return -1;
 	src->time_as = (enum norm_time_as)(NORM_TIME_UNIX_S + as);
+	if ((zone = ynode_get(n, "zone")) != NULL)
+		load_zone(c, zone, src);
 	return load_path_list(c, p, "time path", &src->time_paths, &src->n_time_paths);
 }
 
@@ -455,6 +475,7 @@ int source_load(struct yctx *c, const struct ynode *root, const struct load_refs
 	if ((v = yrequire(c, root, "device", "a source")) != NULL)
 		load_device(c, v, src);
 	src->time_as = src->format == NORM_FMT_SENML ? NORM_TIME_SENML : NORM_TIME_RECEIVED;
+	src->time_zone = TIME_OFFSET_NONE;
 	if ((v = ynode_get(root, "time")) != NULL)
 		load_time(c, v, src);
 	if ((v = yrequire(c, root, "fields", "a source")) != NULL)

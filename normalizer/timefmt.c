@@ -105,8 +105,9 @@ static int take_fraction(struct cursor *c, int *ms)
 	return 0;
 }
 
-/* Z, or +hh:mm, +hhmm, +hh (and -), as minutes east of UTC. */
-static int take_offset(struct cursor *c, int *minutes)
+/* Z, or +hh:mm, +hhmm, +hh (and -), as minutes east of UTC; none at all takes
+ * default_offset unless that is TIME_OFFSET_NONE (then the time is ambiguous: refused). */
+static int take_offset(struct cursor *c, int default_offset, int *minutes)
 {
 	int sign, hh, mm = 0;
 
@@ -114,12 +115,16 @@ static int take_offset(struct cursor *c, int *minutes)
 		*minutes = 0;
 		return 0;
 	}
+	if (c->p == c->end && default_offset != TIME_OFFSET_NONE) {
+		*minutes = default_offset;
+		return 0;
+	}
 	if (take(c, '+'))
 		sign = 1;
 	else if (take(c, '-'))
 		sign = -1;
 	else
-		return -1; /* no offset: ambiguous, refused */
+		return -1;
 	if (take_digits(c, 2, &hh) < 0)
 		return -1;
 	if (c->p < c->end && (take(c, ':') || is_digit(*c->p)) && take_digits(c, 2, &mm) < 0)
@@ -131,6 +136,23 @@ static int take_offset(struct cursor *c, int *minutes)
 }
 
 int time_parse_iso8601(const char *s, size_t len, int64_t *ms)
+{
+	return time_parse_iso8601_in(s, len, TIME_OFFSET_NONE, ms);
+}
+
+int time_parse_offset(const char *s, int *minutes)
+{
+	struct cursor c = {s, s + strlen(s)};
+	if (strcmp(s, "UTC") == 0) {
+		*minutes = 0;
+		return 0;
+	}
+	if (take_offset(&c, TIME_OFFSET_NONE, minutes) < 0 || c.p != c.end)
+		return -1;
+	return 0;
+}
+
+int time_parse_iso8601_in(const char *s, size_t len, int default_offset, int64_t *ms)
 {
 	struct cursor c = {s, s + len};
 	int y, mo, d, h, mi, sec, frac, off;
@@ -145,7 +167,7 @@ int time_parse_iso8601(const char *s, size_t len, int64_t *ms)
 	if (take_digits(&c, 2, &h) < 0 || !take(&c, ':') || take_digits(&c, 2, &mi) < 0 ||
 	    !take(&c, ':') || take_digits(&c, 2, &sec) < 0)
 		return -1;
-	if (take_fraction(&c, &frac) < 0 || take_offset(&c, &off) < 0 || c.p != c.end)
+	if (take_fraction(&c, &frac) < 0 || take_offset(&c, default_offset, &off) < 0 || c.p != c.end)
 		return -1;
 	/* A leap second (:60) is allowed and lands on the next minute's :00. */
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||

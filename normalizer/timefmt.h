@@ -19,6 +19,15 @@
  */
 int time_parse_iso8601(const char *s, size_t len, int64_t *ms);
 
+/* The same, but a time written without an offset is taken at default_offset minutes east
+ * of UTC (a source's declared zone). TIME_OFFSET_NONE refuses such times, as above. */
+#define TIME_OFFSET_NONE (-100000)
+int time_parse_iso8601_in(const char *s, size_t len, int default_offset, int64_t *ms);
+
+/* A fixed UTC offset as a source declares it: "UTC", "Z", "+09:00", "+0900", "-05".
+ * Returns 0 and minutes east of UTC, or -1. */
+int time_parse_offset(const char *s, int *minutes);
+
 /* Formats ms as "2026-11-21T09:10:00.123Z" (always UTC, always milliseconds).
  * buf must hold TIME_RFC3339_LEN bytes. Years outside 0..9999 are clamped: earlier times
  * print as 0000-01-01T00:00:00.000Z, later ones as 9999-12-31T23:59:59.999Z. */

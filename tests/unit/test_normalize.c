@@ -39,6 +39,16 @@ static const char *const SRC_BATCH =
 	"  pm25: pm\n"
 	"  location: {geojson: loc}\n";
 
+/* A vendor whose clocks write local time without an offset (Seoul, no daylight saving). */
+static const char *const SRC_ZONE =
+	"source: localclock\n"
+	"standard: air-quality\n"
+	"topic: city/localclock/+\n"
+	"format: json\n"
+	"device: {topic: 3}\n"
+	"time: {path: at, as: iso8601, zone: \"+09:00\"}\n"
+	"fields: {pm25: pm}\n";
+
 static const char *const SRC_SENML =
 	"source: senml-aq\n"
 	"standard: air-quality\n"
@@ -288,6 +298,18 @@ static void reject_bad_device(void)
 	       NORM_REJECT, "record 0: device: not found at gateway.id");
 }
 
+static void zone_for_times_without_offset(void)
+{
+	struct run t;
+	run_with(&t, SRC_ZONE, NULL, "city/localclock/a", "{\"at\":\"2026-11-21T18:10:00\",\"pm\":1}");
+	ASSERT_STR_CONTAINS(t.json, "\"time\":\"2026-11-21T09:10:00.000Z\"");
+	run_free(&t);
+	/* An explicit offset still wins over the declared zone. */
+	run_with(&t, SRC_ZONE, NULL, "city/localclock/a", "{\"at\":\"2026-11-21T09:10:00Z\",\"pm\":1}");
+	ASSERT_STR_CONTAINS(t.json, "\"time\":\"2026-11-21T09:10:00.000Z\"");
+	run_free(&t);
+}
+
 static void batch_with_root_paths_and_geojson(void)
 {
 	EXPECT(run, "city/batchy/gw/x",
@@ -445,6 +467,7 @@ static const struct test_case cases[] = {
 	{"reject_bad_time", reject_bad_time},
 	{"reject_geo_out_of_range", reject_geo_out_of_range},
 	{"reject_bad_device", reject_bad_device},
+	{"zone_for_times_without_offset", zone_for_times_without_offset},
 	{"batch_with_root_paths_and_geojson", batch_with_root_paths_and_geojson},
 	{"batch_empty_and_wrong", batch_empty_and_wrong},
 	{"senml_pack_grouped_by_time", senml_pack_grouped_by_time},

@@ -293,6 +293,20 @@ static void duplicate_standard_ids(void)
 	diags_clear(&d);
 }
 
+static void zone_checked(void)
+{
+	struct norm_diags d = refused(AQ, "source: s\nstandard: air-quality\ntopic: city/s/+\nformat: json\n"
+					  "device: {topic: 3}\ntime: {path: t, as: unix_s, zone: KST}\nfields: {pm25: a}\n",
+				      NULL);
+	ASSERT_STR_CONTAINS(fixture_first(&d), "sources/a.yaml:6:35: zone applies only to iso8601 times");
+	diags_clear(&d);
+	d = refused(AQ, "source: s\nstandard: air-quality\ntopic: city/s/+\nformat: json\n"
+			"device: {topic: 3}\ntime: {path: t, as: iso8601, zone: KST}\nfields: {pm25: a}\n",
+		    NULL);
+	ASSERT_STR_CONTAINS(fixture_first(&d), "sources/a.yaml:6:36: zone \"KST\" is not a UTC offset");
+	diags_clear(&d);
+}
+
 static void scalar_source_needs_field_level(void)
 {
 	struct norm_diags d = refused(AQ, "source: s\nstandard: air-quality\ntopic: city/s/+/+\nformat: scalar\n"
@@ -327,6 +341,7 @@ static const struct test_case cases[] = {
 	{"rule_needs_one_trigger", rule_needs_one_trigger},
 	{"duplicate_rule_ids", duplicate_rule_ids},
 	{"duplicate_standard_ids", duplicate_standard_ids},
+	{"zone_checked", zone_checked},
 	{"scalar_source_needs_field_level", scalar_source_needs_field_level},
 	{NULL, NULL},
 };
