@@ -51,3 +51,21 @@ const char *fixture_first(const struct norm_diags *d)
 {
 	return d->n > 0 ? d->lines[0] : "";
 }
+
+const char *const FIXTURE_ACME_SOURCE =
+	"source: acme-aq\n"
+	"standard: air-quality\n"
+	"topic: city/acme-aq/+\n"
+	"format: json\n"
+	"device: {topic: 3}\n"
+	"time: {path: ts, as: unix_ms}\n"
+	"fields:\n"
+	"  pm10: pm10\n"
+	"  pm25: [pm2_5, pm25, data.pm25]\n"
+	"  co2: sensors[0].co2\n"
+	"  temperature: {path: temp_f, unit: degF}\n"
+	"  window_open: {path: win, map: {open: true, closed: false}}\n"
+	"  state: {path: st, map: {0: ok, 1: fault, 2: maintenance}}\n"
+	"  humidity: {path: hum, scale: 100, offset: 0}\n"
+	"  note: note\n"
+	"  location: {lat: gps.lat, lon: gps.lon}\n";

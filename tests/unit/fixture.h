@@ -19,5 +19,7 @@ const char *fixture_first(const struct norm_diags *d);
 
 /* A standard used across tests: air-quality as in design.md. */
 extern const char *const FIXTURE_AIR_QUALITY;
+/* A source for it using every json mapping form, as in design.md. */
+extern const char *const FIXTURE_ACME_SOURCE;
 
 #endif

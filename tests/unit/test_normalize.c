@@ -9,23 +9,8 @@
 #define AQ FIXTURE_AIR_QUALITY
 #define RECEIVED 1795251600000LL /* 2026-11-21T09:00:00Z */
 
-static const char *const SRC_JSON =
-	"source: acme-aq\n"
-	"standard: air-quality\n"
-	"topic: city/acme-aq/+\n"
-	"format: json\n"
-	"device: {topic: 3}\n"
-	"time: {path: ts, as: unix_ms}\n"
-	"fields:\n"
-	"  pm10: pm10\n"
-	"  pm25: [pm2_5, pm25, data.pm25]\n"
-	"  co2: sensors[0].co2\n"
-	"  temperature: {path: temp_f, unit: degF}\n"
-	"  window_open: {path: win, map: {open: true, closed: false}}\n"
-	"  state: {path: st, map: {0: ok, 1: fault, 2: maintenance}}\n"
-	"  humidity: {path: hum, scale: 100, offset: 0}\n"
-	"  note: note\n"
-	"  location: {lat: gps.lat, lon: gps.lon}\n";
+#define SRC_JSON FIXTURE_ACME_SOURCE
+
 
 static const char *const SRC_BATCH =
 	"source: batchy\n"

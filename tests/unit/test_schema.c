@@ -7,22 +7,6 @@
 
 #define AQ FIXTURE_AIR_QUALITY
 
-static const char *const SOURCE_OK =
-	"source: acme-aq\n"
-	"standard: air-quality\n"
-	"topic: city/acme-aq/+\n"
-	"format: json\n"
-	"device: {topic: 3}\n"
-	"time: {path: ts, as: unix_ms}\n"
-	"fields:\n"
-	"  pm10: pm10\n"
-	"  pm25: [pm2_5, pm25, data.pm25]\n"
-	"  co2: sensors[0].co2\n"
-	"  temperature: {path: temp_f, unit: degF}\n"
-	"  window_open: {path: win, map: {open: true, closed: false}}\n"
-	"  state: {path: st, map: {0: ok, 1: fault, 2: maintenance}}\n"
-	"  humidity: {path: hum, scale: 100, offset: 0}\n"
-	"  location: {lat: gps.lat, lon: gps.lon}\n";
 
 static const char *const GROUPS = "groups: [environment, facilities, duty-officer]\n";
 
@@ -56,7 +40,7 @@ static void design_examples_load(void)
 		"    severity: minor\n"
 		"    notify: [facilities]\n";
 	struct norm_diags d = {0};
-	struct norm_schema *s = fixture_load(AQ, NULL, SOURCE_OK, NULL, rules, GROUPS, &d);
+	struct norm_schema *s = fixture_load(AQ, NULL, FIXTURE_ACME_SOURCE, NULL, rules, GROUPS, &d);
 	size_t n;
 
 	ASSERT_STR_EQ(fixture_first(&d), "");
