@@ -1,4 +1,5 @@
 /* The normalizer: every format and feature, and every reject reason. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "fixture.h"
@@ -431,6 +432,51 @@ static void result_is_reusable(void)
 	diags_clear(&d);
 }
 
+struct worker {
+	const struct norm_schema *schema;
+	int mismatches;
+};
+
+/* Each thread has its own result; the schema is shared read-only. */
+static void *normalize_many(void *arg)
+{
+	struct worker *w = arg;
+	struct norm_result *r = norm_result_create();
+	struct norm_buf b = {0};
+	char payload[128], expected[64];
+	for (int i = 0; r != NULL && i < 20000; i++) {
+		snprintf(payload, sizeof(payload), "{\"ts\":%d,\"pm25\":%d,\"note\":\"n%d\"}", i, i % 900, i);
+		snprintf(expected, sizeof(expected), "\"values\":{\"pm25\":%d,\"note\":\"n%d\"}}", i % 900, i);
+		b.len = 0;
+		if (norm_normalize(w->schema, NULL, "city/acme-aq/t", 14, payload, strlen(payload), 0, r) != NORM_OK ||
+		    norm_record_json(norm_result_record(r, 0), &b) != NORM_OK || strstr(b.data, expected) == NULL)
+			w->mismatches++;
+	}
+	norm_buf_free(&b);
+	norm_result_free(r);
+	return NULL;
+}
+
+static void threads_share_one_schema(void)
+{
+	struct norm_diags d = {0};
+	struct norm_schema *s = fixture_load(AQ, NULL, SRC_JSON, NULL, NULL, NULL, &d);
+	pthread_t t[4];
+	struct worker w[4];
+	ASSERT(s != NULL);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){s, 0};
+		ASSERT_INT_EQ(pthread_create(&t[i], NULL, normalize_many, &w[i]), 0);
+	}
+	int mismatches = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		mismatches += w[i].mismatches;
+	}
+	ASSERT_INT_EQ(mismatches, 0);
+	norm_schema_free(s);
+}
+
 static const struct test_case cases[] = {
 	{"json_every_mapping", json_every_mapping},
 	{"alternatives_first_present_wins", alternatives_first_present_wins},
@@ -463,6 +509,7 @@ static const struct test_case cases[] = {
 	{"scalar_rejects", scalar_rejects},
 	{"payload_limits", payload_limits},
 	{"result_is_reusable", result_is_reusable},
+	{"threads_share_one_schema", threads_share_one_schema},
 	{NULL, NULL},
 };
 
