@@ -18,7 +18,7 @@
 enum dim {
 	TEMPERATURE, LENGTH, SPEED, RATIO, MIXING_RATIO, MASS_CONCENTRATION, POWER, ENERGY,
 	VOLTAGE, CURRENT, ILLUMINANCE, IRRADIANCE, COUNT, TIME, PRESSURE, SOUND_LEVEL, LEVEL,
-	VOLUME, FLOW, MASS, ANGLE, FREQUENCY,
+	VOLUME, FLOW, MASS, ANGLE, FREQUENCY, SIGNAL_POWER,
 };
 
 static const char *const dimension_names[] = {
@@ -44,6 +44,7 @@ static const char *const dimension_names[] = {
 	[MASS] = "mass",
 	[ANGLE] = "angle",
 	[FREQUENCY] = "frequency",
+	[SIGNAL_POWER] = "signal power",
 };
 
 struct unit {
@@ -110,6 +111,7 @@ static const struct unit units[] = {
 	{"rad", ANGLE, 180, PI, 0},
 	{"Hz", FREQUENCY, 1, 1, 0},
 	{"kHz", FREQUENCY, 1000, 1, 0},
+	{"dBm", SIGNAL_POWER, 1, 1, 0}, /* logarithmic, relative to 1 mW: converts only to itself */
 };
 
 #define NUNITS (sizeof(units) / sizeof(units[0]))
