@@ -24,6 +24,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "bench/bench.h"
+
 #include "common/schema_dir.h"
 #include "normalizer/normalize.h"
 
@@ -46,7 +48,6 @@ struct payloads {
 };
 
 /* Something timed: one call of fn(arg), repeated. */
-typedef void (*op_fn)(void *arg);
 
 struct norm_op {
 	const struct norm_schema *s;
@@ -67,7 +68,7 @@ static double now(void)
 }
 
 /* Nanoseconds per call of fn, running for about seconds_per_measurement. */
-static double measure(op_fn fn, void *arg)
+double bench_measure(op_fn fn, void *arg)
 {
 	double start = now(), elapsed;
 	size_t calls = 0, batch = 1;
@@ -121,8 +122,8 @@ static void compare(struct norm_op *o, double *parse_ns, double *norm_ns)
 {
 	double p[ROUNDS], n[ROUNDS];
 	for (int i = 0; i < ROUNDS; i++) {
-		p[i] = measure(op_parse, o);
-		n[i] = measure(op_normalize, o);
+		p[i] = bench_measure(op_parse, o);
+		n[i] = bench_measure(op_normalize, o);
 	}
 	*parse_ns = median(p, ROUNDS);
 	*norm_ns = median(n, ROUNDS);
@@ -342,6 +343,7 @@ int main(int argc, char **argv)
 		       ROUNDS, seconds_per_measurement);
 		double ratio = report(s, r, &ps);
 		bench_corpus(argv[1], s, r, json_topic(s, &ps));
+		bench_topic_scale();
 		printf("\nratio normalize/parse: %.2f (target <= %.1f)%s\n", ratio, TARGET_RATIO,
 		       ratio <= TARGET_RATIO ? "" : "  ABOVE TARGET");
 		rc = 0;
