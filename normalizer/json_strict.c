@@ -1,8 +1,11 @@
 /*
- * Strict JSON (RFC 8259) in three steps: a one-pass validator over the bytes that allocates
- * nothing, cJSON to build the tree, and one walk over the tree for what only the tree shows
- * (duplicate keys, numbers beyond double range). The tree walk has no byte offsets, so on
- * its rare errors a second, simpler scan of the (by then known valid) text finds the offset.
+ * Strict JSON (RFC 8259): a one-pass validator over the bytes that allocates nothing, then
+ * cJSON to build the tree. What only the tree shows (duplicate keys, numbers beyond double
+ * range) the validator rules out on the way for nearly all text: it keeps the keys of each
+ * open object and flags numbers with many digits. Only when it cannot rule them out (a key
+ * may repeat, has an escape, a number is long) does one walk over the tree decide exactly.
+ * The tree walk has no byte offsets, so on its rare errors a second, simpler scan of the
+ * (by then known valid) text finds the offset.
  */
 #include "normalizer/json_strict.h"
 
@@ -12,6 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Word-at-a-time string scanning needs a little-endian GCC or clang, sixteen at a time also
+ * SSE2 (every x86-64); the byte loops that remain without them are complete on their own
+ * (build with -DJSON_STRICT_PORTABLE to test them). */
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                         \
+	!defined(JSON_STRICT_PORTABLE)
+#define FAST_STRINGS 1
+#ifdef __SSE2__
+#include <emmintrin.h>
+#define WIDE 16
+#endif
+#endif
 
 /* cJSON refuses nesting beyond this itself; past it the validator must refuse first. */
 #define DEPTH_LIMIT CJSON_NESTING_LIMIT
@@ -25,6 +40,7 @@ struct scan {
 	const unsigned char *end;
 	char *err;
 	size_t errlen;
+	int suspect; /* the tree must be checked: a key may repeat, a number overflow */
 };
 
 __attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
@@ -227,34 +243,65 @@ static const unsigned char *scan_escape(struct scan *s, const unsigned char *p)
 	}
 }
 
-/* Word-at-a-time string scanning needs a little-endian GCC or clang; the byte loops that
- * remain without it are complete on their own (build with -DJSON_STRICT_PORTABLE to test
- * them). */
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&                         \
-	!defined(JSON_STRICT_PORTABLE)
-#define FAST_STRINGS 1
+#ifdef FAST_STRINGS
+/*
+ * A flag (high bit) in each byte of v that is '"', '\\', control or non-ASCII, and in
+ * *quotes each that is '"'. The flags are the has-zero-byte trick: a flag may be false,
+ * but only above (later than) a true one, since a borrow runs upwards from a true hit; so
+ * the lowest flag, the only one used, is always true.
+ */
+static inline uint64_t specials(uint64_t v, uint64_t *quotes)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+
+	*quotes = (q - ONES) & ~q & HIGHS;
+	return (*quotes | ((b - ONES) & ~b) | (v - ONES * 0x20) | v) & HIGHS;
+}
+#endif
+
+#ifdef WIDE
+static inline __m128i load16(const unsigned char *p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Bit i set when p[i] is '"', '\\', control or non-ASCII (a signed compare catches both). */
+static inline unsigned wide_specials(const unsigned char *p)
+{
+	__m128i v = load16(p);
+	__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+	__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
 #endif
 
 /*
- * Past the plain bytes at p, eight at a time: to the first '"', '\\', control or non-ASCII
- * byte, or to the end. *quote is set when that byte is the closing quote, which saves
- * reloading it on the common path. The flags are the has-zero-byte trick: a flag may be
- * false, but only above (later than) a true one, since a borrow runs upwards from a true
- * hit; so the lowest flag, which is the one used, is always true.
+ * Past the plain bytes at p, many at a time: to the first '"', '\\', control or non-ASCII
+ * byte, or to the end. *quote is set when that byte is the closing quote.
  */
-static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end,
-				       int *quote)
+static inline const unsigned char *skip_plain(const unsigned char *p,
+					      const unsigned char *end, int *quote)
 {
-#ifdef FAST_STRINGS
-	while (end - p >= 8) {
-		uint64_t v = load8(p), q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
-		uint64_t qm = (q - ONES) & ~q & HIGHS;
-		uint64_t m = (qm | ((b - ONES) & ~b) | (v - ONES * 0x20) | v) & HIGHS;
+#ifdef WIDE
+	for (; end - p >= WIDE; p += WIDE) {
+		unsigned m = wide_specials(p);
 		if (m != 0) {
+			p += __builtin_ctz(m);
+			*quote = *p == '"';
+			return p;
+		}
+	}
+#endif
+#ifdef FAST_STRINGS
+	uint64_t m, qm;
+
+	for (; end - p >= 8; p += 8) {
+		if ((m = specials(load8(p), &qm)) != 0) {
 			*quote = (qm & m & (~m + 1)) != 0;
 			return p + (__builtin_ctzll(m) >> 3);
 		}
-		p += 8;
 	}
 #endif
 	while (p < end && plain(*p))
@@ -305,23 +352,34 @@ static const unsigned char *scan_special(struct scan *s, const unsigned char *p)
 	return NULL;
 }
 
-/* The string whose opening quote is at p; returns what follows the closing quote. */
-static const unsigned char *scan_string(struct scan *s, const unsigned char *p)
+/* The rest of a string from p, a byte that is not plain; returns what follows it. */
+static const unsigned char *string_rest(struct scan *s, const unsigned char *p)
 {
 	int quote;
 
-	for (p++;;) {
-		p = skip_plain(p, s->end, &quote);
-		if (quote)
-			return p + 1;
+	for (;;) {
 		if (p == s->end) {
 			fail_at(s, p);
 			return NULL;
 		}
-		p = scan_special(s, p);
-		if (p == NULL)
+		if ((p = scan_special(s, p)) == NULL)
 			return NULL;
+		p = skip_plain(p, s->end, &quote);
+		if (quote)
+			return p + 1;
 	}
+}
+
+/*
+ * The string whose opening quote is at p; returns what follows the closing quote. Inline
+ * for the common case, a string of plain bytes only.
+ */
+static inline const unsigned char *scan_string(struct scan *s, const unsigned char *p)
+{
+	int quote;
+
+	p = skip_plain(p + 1, s->end, &quote);
+	return quote ? p + 1 : string_rest(s, p);
 }
 
 /* ---- numbers and literals ---- */
@@ -343,10 +401,21 @@ static const unsigned char *scan_digits(struct scan *s, const unsigned char *p)
 	return p;
 }
 
-/* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? at p; returns its end or NULL. */
+/*
+ * Integer digits and exponent digits up to which a number is surely below 1e299, so within
+ * double range: anything bigger may be (1e999 is not) and is left to the tree check.
+ * Underflow is not an error, so small numbers need no check.
+ */
+#define SAFE_INT_DIGITS 200
+#define SAFE_EXP_DIGITS 2
+
+/*
+ * -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? at p; returns its end or NULL.
+ * Sets s->suspect when the number might be beyond double range.
+ */
 static const unsigned char *scan_number(struct scan *s, const unsigned char *p)
 {
-	const unsigned char *end = s->end;
+	const unsigned char *end = s->end, *digits;
 
 	if (*p == '-')
 		p++;
@@ -357,8 +426,12 @@ static const unsigned char *scan_number(struct scan *s, const unsigned char *p)
 			fail_at(s, p);
 			return NULL;
 		}
-	} else if ((p = scan_digits(s, p)) == NULL) {
-		return NULL;
+	} else {
+		digits = p;
+		if ((p = scan_digits(s, p)) == NULL)
+			return NULL;
+		if (p - digits > SAFE_INT_DIGITS)
+			s->suspect = 1;
 	}
 	if (p < end && *p == '.' && (p = scan_digits(s, p + 1)) == NULL)
 		return NULL;
@@ -366,7 +439,9 @@ static const unsigned char *scan_number(struct scan *s, const unsigned char *p)
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
-		p = scan_digits(s, p);
+		digits = p;
+		if ((p = scan_digits(s, p)) != NULL && p - digits > SAFE_EXP_DIGITS)
+			s->suspect = 1;
 	}
 	return p;
 }
@@ -385,12 +460,10 @@ static const unsigned char *scan_literal(struct scan *s, const unsigned char *p,
 	return NULL; /* not reached: the first test matched */
 }
 
-/* A string, number or literal at p; returns its end, or NULL (reported). */
+/* A number or literal at p (or else an error); returns its end, or NULL (reported). */
 static const unsigned char *scan_scalar(struct scan *s, const unsigned char *p)
 {
 	switch (*p) {
-	case '"':
-		return scan_string(s, p);
 	case 't':
 		return scan_literal(s, p, "true", 4);
 	case 'f':
@@ -405,27 +478,192 @@ static const unsigned char *scan_scalar(struct scan *s, const unsigned char *p)
 	}
 }
 
+/* ---- keys ---- */
+
+/*
+ * The keys of the open objects, as ids of their raw bytes (see key_id), so the validator
+ * can show that no object repeats a key without the tree. Each object's ids sit on one
+ * stack above a frame of two entries (the enclosing object's filter and base); a 64-bit
+ * filter of the innermost object's ids spares most lookups. A repeated id, a key with an
+ * escape (whose raw bytes are not what cJSON compares) or a full stack sets s->suspect,
+ * and tracking stops: the exact check on the tree then decides. Raw bytes of unescaped
+ * keys are exactly cJSON's strings, since the validator refuses raw NUL bytes.
+ */
+#define KEY_STACK 256
+
+struct keys {
+	uint64_t filter; /* a bit for each key of the innermost object (see keys_add) */
+	size_t base;     /* where the innermost object's ids start in id[] */
+	size_t top;
+	uint64_t id[KEY_STACK];
+};
+
+#define KEY_MUL 0x9e3779b97f4a7c15ULL
+
+#ifdef FAST_STRINGS
+/* The low n bytes of v, for n < 8. */
+static uint64_t low_bytes(uint64_t v, unsigned n)
+{
+	return v & ~(~(uint64_t)0 << (n * 8));
+}
+#endif
+
+/*
+ * What stands for the key whose raw bytes are p[0..n): under 8 bytes, the bytes themselves
+ * (a key holds no NUL, so zero padding is unambiguous); longer, a hash of its 8-byte words
+ * and the rest, with the top bit set so it never equals a short key's. plain_key computes
+ * the same as it scans. The hash need not be strong, only cheap: two keys with one id just
+ * cost the exact check on the tree.
+ */
+static uint64_t key_id(const unsigned char *p, size_t n)
+{
+	size_t full = n & ~(size_t)7;
+	uint64_t h = 0, rest = 0;
+
+	for (size_t i = 0; i < full; i += 8)
+		h = (h ^ load8(p + i)) * KEY_MUL;
+	/* Little-endian, this is low_bytes(load8(p + full), n - full) without reading past. */
+	memcpy(&rest, p + full, n - full);
+	return n < 8 ? rest : ((h ^ rest) * KEY_MUL) | (uint64_t)1 << 63;
+}
+
+/*
+ * The key at p (past its opening quote) if it is plain ASCII and not near the end: sets
+ * *id (see key_id) and returns its closing quote. Otherwise NULL, for the general path.
+ */
+static inline const unsigned char *plain_key(const unsigned char *p, const unsigned char *end,
+					     uint64_t *id)
+{
+#ifdef WIDE
+	/* Most keys are shorter than 16 bytes: one test, then the id from two words. */
+	if (end - p >= WIDE) {
+		unsigned m = wide_specials(p), n;
+		if (m != 0) {
+			n = (unsigned)__builtin_ctz(m);
+			if (p[n] != '"')
+				return NULL;
+			if (n < 8)
+				*id = low_bytes(load8(p), n);
+			else
+				*id = ((load8(p) * KEY_MUL ^ low_bytes(load8(p + 8), n - 8)) *
+				       KEY_MUL) | (uint64_t)1 << 63;
+			return p + n;
+		}
+	}
+#endif
+#ifdef FAST_STRINGS
+	const unsigned char *start = p;
+	uint64_t h = 0, v, m, qm;
+
+	for (; end - p >= 8; p += 8) {
+		v = load8(p);
+		if ((m = specials(v, &qm)) != 0) {
+			if ((qm & m & (~m + 1)) == 0)
+				return NULL;
+			unsigned n = (unsigned)__builtin_ctzll(m) >> 3;
+			v = low_bytes(v, n);
+			*id = p == start ? v : ((h ^ v) * KEY_MUL) | (uint64_t)1 << 63;
+			return p + n;
+		}
+		h = (h ^ v) * KEY_MUL;
+	}
+#else
+	(void)p, (void)end, (void)id;
+#endif
+	return NULL;
+}
+
+static void keys_open(struct scan *s, struct keys *k)
+{
+	if (KEY_STACK - k->top < 2) {
+		s->suspect = 1;
+		return;
+	}
+	k->id[k->top] = k->filter;
+	k->id[k->top + 1] = k->base;
+	k->top += 2;
+	k->base = k->top;
+	k->filter = 0;
+}
+
+static void keys_close(struct keys *k)
+{
+	k->top = k->base - 2;
+	k->filter = k->id[k->top];
+	k->base = (size_t)k->id[k->top + 1];
+}
+
+/* A key of the innermost object, by its id; sets s->suspect if it may repeat one. */
+static void keys_add(struct scan *s, struct keys *k, uint64_t id)
+{
+	uint64_t bit = (uint64_t)1 << ((id * KEY_MUL) >> 58);
+
+	if (k->filter & bit) {
+		for (size_t i = k->base; i < k->top; i++) {
+			if (k->id[i] == id) {
+				s->suspect = 1;
+				return;
+			}
+		}
+	}
+	if (k->top == KEY_STACK) {
+		s->suspect = 1;
+		return;
+	}
+	k->id[k->top++] = id;
+	k->filter |= bit;
+}
+
 /* ---- structure ---- */
 
-static const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
+/* The JSON white space bytes, as bits of a word indexed by byte. */
+#define WS_BITS                                                                             \
+	((uint64_t)1 << ' ' | (uint64_t)1 << '\n' | (uint64_t)1 << '\r' | (uint64_t)1 << '\t')
+
+static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+	while (p < end && *p <= ' ' && (WS_BITS >> *p & 1)) {
+#ifdef WIDE
+		/* Pretty-printed text: the indentation after a line feed, in one step. */
+		if (*p == '\n' && end - p > WIDE) {
+			__m128i sp = _mm_cmpeq_epi8(load16(p + 1), _mm_set1_epi8(' '));
+			p += __builtin_ctz(~(unsigned)_mm_movemask_epi8(sp));
+		}
+#endif
 		p++;
+	}
 	return p;
 }
 
-/* A key and its colon at p (white space skipped); returns what follows, or NULL. */
-static const unsigned char *scan_key(struct scan *s, const unsigned char *p)
+/*
+ * A key and its colon at p (white space skipped); returns what follows, or NULL. Unless
+ * s->suspect is already set, the key goes into k.
+ */
+static const unsigned char *scan_key(struct scan *s, struct keys *k, const unsigned char *p)
 {
+	const unsigned char *q;
+	uint64_t id;
+
 	p = skip_ws(p, s->end);
 	if (p == s->end || *p != '"') {
 		fail_at(s, p);
 		return NULL;
 	}
-	p = scan_string(s, p);
-	if (p == NULL)
-		return NULL;
-	p = skip_ws(p, s->end);
+	if ((q = plain_key(p + 1, s->end, &id)) == NULL) {
+		/* The general scan; the raw bytes stand for the key only if it has no escape. */
+		if ((q = scan_string(s, p)) == NULL)
+			return NULL;
+		q--;
+		id = key_id(p + 1, (size_t)(q - p - 1));
+		if (memchr(p + 1, '\\', (size_t)(q - p - 1)) != NULL)
+			s->suspect = 1;
+	}
+	if (!s->suspect)
+		keys_add(s, k, id);
+	/* Nearly always the colon comes next, white space after it if anywhere. */
+	if (s->end - q > 1 && q[1] == ':')
+		return q + 2;
+	p = skip_ws(q + 1, s->end);
 	if (p == s->end || *p != ':') {
 		fail_at(s, p);
 		return NULL;
@@ -433,17 +671,28 @@ static const unsigned char *scan_key(struct scan *s, const unsigned char *p)
 	return p + 1;
 }
 
+static int too_deep(struct scan *s, const unsigned char *p, int max_depth)
+{
+	seterr(s->err, s->errlen, "nesting deeper than %d at byte %zu", max_depth, offset(s, p));
+	return -1;
+}
+
 /*
  * The grammar as a state machine on gotos, in one function so the position stays in a
  * register: this loop runs over every byte of every payload. Bit i of kind is 1 when the
- * container at depth i+1 is an object.
+ * container at depth i+1 is an object; obj is that bit for the innermost one.
+ * Returns 0 if valid, -1 if not (reported); s->suspect says whether the text may hold
+ * what only the tree can tell (a repeated key, a number out of range).
  */
 static int validate(struct scan *s, int max_depth)
 {
 	const unsigned char *p, *end = s->end;
-	uint64_t kind[(DEPTH_LIMIT + 63) / 64] = {0}, bit;
-	int depth = 0, obj;
+	uint64_t kind[(DEPTH_LIMIT + 63) / 64], bit;
+	struct keys k;
+	int depth = 0, obj = 0;
 
+	k.filter = 0;
+	k.base = k.top = 0;
 	p = skip_ws(s->buf, end);
 	if (p == end) {
 		seterr(s->err, s->errlen, "empty input");
@@ -453,25 +702,28 @@ value:
 	p = skip_ws(p, end);
 	if (p == end)
 		return fail_at(s, p);
-	if (*p == '{' || *p == '[') {
-		if (depth >= max_depth) {
-			seterr(s->err, s->errlen, "nesting deeper than %d at byte %zu", max_depth,
-			       offset(s, p));
+	if (*p == '"') {
+		if ((p = scan_string(s, p)) == NULL)
 			return -1;
-		}
+		goto after;
+	}
+	if (*p == '{' || *p == '[') {
+		if (depth >= max_depth)
+			return too_deep(s, p, max_depth);
 		obj = *p == '{';
 		bit = (uint64_t)1 << (depth % 64);
 		kind[depth / 64] = obj ? kind[depth / 64] | bit : kind[depth / 64] & ~bit;
 		depth++;
 		p = skip_ws(p + 1, end);
 		if (p < end && *p == (obj ? '}' : ']')) {
-			depth--;
 			p++;
-			goto after;
+			goto pop;
 		}
-		if (obj)
-			goto key;
-		goto value;
+		if (!obj)
+			goto value;
+		if (!s->suspect)
+			keys_open(s, &k);
+		goto key;
 	}
 	if ((p = scan_scalar(s, p)) == NULL)
 		return -1;
@@ -484,7 +736,6 @@ after:
 		return -1;
 	}
 	p = skip_ws(p, end);
-	obj = (int)(kind[(depth - 1) / 64] >> ((depth - 1) % 64) & 1);
 	if (p < end && *p == ',') {
 		p++;
 		if (obj)
@@ -493,18 +744,22 @@ after:
 	}
 	if (p == end || *p != (obj ? '}' : ']'))
 		return fail_at(s, p);
-	depth--;
 	p++;
+	if (obj && !s->suspect)
+		keys_close(&k);
+pop:
+	depth--;
+	obj = depth > 0 && (kind[(depth - 1) / 64] >> ((depth - 1) % 64) & 1);
 	goto after;
 key:
-	if ((p = scan_key(s, p)) == NULL)
+	if ((p = scan_key(s, &k, p)) == NULL)
 		return -1;
 	goto value;
 }
 
-/* ---- the tree walk ---- */
+/* ---- the tree walk: only for text validate could not clear ---- */
 
-/* A key's hash, eight bytes at a time (keys are hashed once per parse, so this is hot). */
+/* A key's hash, eight bytes at a time. */
 static uint32_t key_hash(const char *k)
 {
 	const uint64_t prime = 0x100000001b3ULL;
@@ -780,7 +1035,7 @@ static void report(const struct walk *w, const char *buf, size_t len, char *err,
 int json_parse_strict(const char *buf, size_t len, int max_depth, cJSON **out, char *err,
 		      size_t errlen)
 {
-	struct scan s = {(const unsigned char *)buf, NULL, err, errlen};
+	struct scan s = {(const unsigned char *)buf, NULL, err, errlen, 0};
 	struct walk w = {0, 0, PROBLEM_NONE, NULL};
 	cJSON *tree;
 	int rc;
@@ -805,7 +1060,8 @@ int json_parse_strict(const char *buf, size_t len, int max_depth, cJSON **out, c
 		seterr(err, errlen, "out of memory");
 		return -2;
 	}
-	rc = walk_tree(tree, &w);
+	/* Only rare text needs the walk (see validate): the common case skips it. */
+	rc = s.suspect ? walk_tree(tree, &w) : 0;
 	if (rc != 0) {
 		if (rc == -2)
 			seterr(err, errlen, "out of memory");

@@ -4,8 +4,10 @@
  * cJSON alone accepts trailing garbage, leading zeros, "2.", raw control characters in
  * strings, a NUL byte, form feed as white space, bad \u escapes, duplicate keys, \u0000
  * (which truncates the string) and 1e999 (infinity). A payload from a device is untrusted,
- * so a one-pass validator runs first, then cJSON builds the tree, then a walk refuses what
- * only the tree shows (duplicate keys, numbers out of double range).
+ * so a one-pass validator runs first, then cJSON builds the tree. The validator also keeps
+ * each open object's keys (exactly when short, hashed when long) and flags numbers that
+ * could overflow; only when it flags something does a walk over the tree refuse what only
+ * the tree shows exactly (duplicate keys, numbers out of double range).
  */
 #ifndef CITYLINK_JSON_STRICT_H
 #define CITYLINK_JSON_STRICT_H

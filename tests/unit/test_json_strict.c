@@ -308,6 +308,92 @@ static void duplicate_long_key_cut(void)
 	REFUSED(text, want);
 }
 
+static void duplicate_keys_scoped(void)
+{
+	cJSON *t = NULL;
+
+	/* Each object has its own keys: an inner one's are gone once it closes. */
+	ASSERT_INT_EQ(parse("{\"a\":{\"a\":1,\"b\":2},\"b\":{\"a\":3}}", &t), 0);
+	cJSON_Delete(t);
+	REFUSED("{\"a\":{\"b\":1},\"a\":2}", "duplicate key \"a\" in object at byte 13");
+	REFUSED("{\"a\":{\"b\":{}},\"c\":[{\"b\":1}],\"b\":2,\"c\":3}",
+		"duplicate key \"c\" in object at byte 34");
+	/* Keys around 8 and 16 bytes, non-ASCII, empty, and a raw key equal to an escaped one. */
+	REFUSED("{\"abcdefgh\":1,\"abcdefg\":2,\"abcdefgh\":3}",
+		"duplicate key \"abcdefgh\" in object at byte 26");
+	REFUSED("{\"applicationName\":1,\"applicationNamf\":2,\"applicationName\":3}",
+		"duplicate key \"applicationName\" in object at byte 41");
+	REFUSED("{\"deviceProfileName\":1,\"deviceProfileNamf\":2,\"deviceProfileName\":3}",
+		"duplicate key \"deviceProfileName\" in object at byte 45");
+	REFUSED("{\"\xc3\xa9t\xc3\xa9\":1,\"\xc3\xa9t\xc3\xa9\":2}",
+		"duplicate key \"\xc3\xa9t\xc3\xa9\" in object at byte 11");
+	REFUSED("{\"\":1,\"\":2}", "duplicate key \"\" in object at byte 6");
+	REFUSED("{\"a\\/b\":1,\"a/b\":2}", "duplicate key \"a/b\" in object at byte 10");
+	REFUSED("{\"x\":1,\"y\":2,\"x\"   :3}", "duplicate key \"x\" in object at byte 13");
+}
+
+/* {"a":{"a":...{"k":1,"k":2}...}} nested n deep (or "k":1 alone if !dup); caller frees. */
+static char *nested_objects(int n, int dup)
+{
+	const char *inner = dup ? "{\"k\":1,\"k\":2}" : "{\"k\":1}";
+	size_t cap = (size_t)n * 6 + 16, o = 0;
+	char *text = malloc(cap);
+
+	if (text == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++, o += 5)
+		memcpy(text + o, "{\"a\":", 5);
+	memcpy(text + o, inner, strlen(inner));
+	o += strlen(inner);
+	memset(text + o, '}', (size_t)n);
+	text[o + (size_t)n] = '\0';
+	return text;
+}
+
+static void duplicate_keys_deep(void)
+{
+	char want[64];
+	cJSON *t = NULL;
+	char *text = nested_objects(300, 0);
+	int rc;
+
+	/* More open objects than the validator keeps keys for: the tree decides. */
+	ASSERT(text != NULL);
+	rc = json_parse_strict(text, strlen(text), 1000, &t, err, sizeof(err));
+	cJSON_Delete(t);
+	free(text);
+	ASSERT_INT_EQ(rc, 0);
+	text = nested_objects(300, 1);
+	ASSERT(text != NULL);
+	rc = json_parse_strict(text, strlen(text), 1000, &t, err, sizeof(err));
+	free(text);
+	ASSERT_INT_EQ(rc, -1);
+	ASSERT(snprintf(want, sizeof(want), "duplicate key \"k\" in object at byte %d",
+			300 * 5 + 7) > 0);
+	ASSERT_STR_EQ(err, want);
+}
+
+static void number_range_edges(void)
+{
+	char text[400];
+	cJSON *t = NULL;
+
+	/* In range however written: only long exponents or integer parts can overflow. */
+	ASSERT_INT_EQ(parse("[1e99, 1e100, -1e308, 1e-400, 1E+0099, 1.7976931348623157e308,"
+			    " 0.000000000000000000000000000000001e330]",
+			    &t),
+		      0);
+	cJSON_Delete(t);
+	REFUSED("[1e309]", "number out of range at byte 1");
+	REFUSED("[0, 1.7976931348623159e308]", "number out of range at byte 4");
+	memset(text, '9', 309);
+	text[309] = '\0';
+	REFUSED(text, "number out of range at byte 0");
+	text[308] = '\0';
+	ASSERT_INT_EQ(parse(text, &t), 0);
+	cJSON_Delete(t);
+}
+
 /* Builds {"k0":0,...,"k<n-1>":n-1} with the key of member dup_at repeating member dup_of. */
 static char *big_object(int n, int dup_at, int dup_of)
 {
@@ -750,6 +836,9 @@ static const struct test_case cases[] = {
 	{"trailing_data", trailing_data},
 	{"duplicate_keys", duplicate_keys},
 	{"duplicate_long_key_cut", duplicate_long_key_cut},
+	{"duplicate_keys_scoped", duplicate_keys_scoped},
+	{"duplicate_keys_deep", duplicate_keys_deep},
+	{"number_range_edges", number_range_edges},
 	{"duplicate_keys_large_object", duplicate_keys_large_object},
 	{"duplicate_keys_colliding_hashes", duplicate_keys_colliding_hashes},
 	{"nul_escape", nul_escape},
