@@ -178,7 +178,7 @@ static int hexval(unsigned char c)
 	return -1;
 }
 
-/* The code unit of the \uXXXX at p (p at the backslash), or -1 (reported). */
+/* The code unit of the \u escape (four hex digits) at p (p at the backslash), or -1 (reported). */
 static long unit16(struct scan *s, const unsigned char *p)
 {
 	long v = 0;
