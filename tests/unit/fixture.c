@@ -1,6 +1,8 @@
 /* Inline schema sets for unit tests (see fixture.h). */
 #include "fixture.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const FIXTURE_AIR_QUALITY =
@@ -69,3 +71,32 @@ const char *const FIXTURE_ACME_SOURCE =
 	"  humidity: {path: hum, scale: 100, offset: 0}\n"
 	"  note: note\n"
 	"  location: {lat: gps.lat, lon: gps.lon}\n";
+
+const char *fixture_repo(void)
+{
+	const char *r = getenv("CITYLINK_REPO");
+	return r != NULL && r[0] != '\0' ? r : ".";
+}
+
+char *fixture_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		/* One spare byte: an empty file still gets a real pointer, text ends in NUL. */
+		data = malloc((size_t)n + 1);
+		if (data != NULL && fread(data, 1, (size_t)n, f) != (size_t)n) {
+			free(data);
+			data = NULL;
+		}
+		if (data != NULL)
+			data[n] = '\0';
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return data;
+}

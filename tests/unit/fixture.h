@@ -2,6 +2,8 @@
 #ifndef CITYLINK_FIXTURE_H
 #define CITYLINK_FIXTURE_H
 
+#include <stddef.h>
+
 #include "normalizer/diag.h"
 #include "normalizer/schema.h"
 
@@ -21,5 +23,11 @@ const char *fixture_first(const struct norm_diags *d);
 extern const char *const FIXTURE_AIR_QUALITY;
 /* A source for it using every json mapping form, as in design.md. */
 extern const char *const FIXTURE_ACME_SOURCE;
+
+/* The repository root ($CITYLINK_REPO, else "."), for test data under tests/corpus. */
+const char *fixture_repo(void);
+
+/* A whole file, NUL-terminated after *len bytes; NULL if unreadable. Caller frees. */
+char *fixture_read_file(const char *path, size_t *len);
 
 #endif

@@ -22,28 +22,6 @@ static const char *const SRC_BATCH =
 	"source: many\nstandard: notes\ntopic: b/+\nformat: json-batch\ndevice: {topic: 2}\n"
 	"fields:\n  text: text\n  level: level\n";
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long size;
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)size + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)size, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
-static const char *repo(void)
-{
-	const char *r = getenv("CITYLINK_REPO");
-	return r ? r : ".";
-}
-
 static int starts(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -59,7 +37,7 @@ static void jsontestsuite(void)
 
 	ASSERT_STR_EQ(fixture_first(&d), "");
 	ASSERT(s != NULL && r != NULL);
-	snprintf(dir, sizeof(dir), "%s/tests/corpus/jsontestsuite/test_parsing", repo());
+	snprintf(dir, sizeof(dir), "%s/tests/corpus/jsontestsuite/test_parsing", fixture_repo());
 	DIR *dp = opendir(dir);
 	ASSERT(dp != NULL);
 	for (struct dirent *e; (e = readdir(dp)) != NULL;) {
@@ -68,7 +46,7 @@ static void jsontestsuite(void)
 		if (e->d_name[0] == '.' || e->d_name[1] != '_')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		char *buf = slurp(path, &len);
+		char *buf = fixture_read_file(path, &len);
 		if (buf == NULL)
 			continue;
 		files++;
@@ -120,7 +98,7 @@ static void yaml_test_suite(void)
 	char dir[4096], path[8192];
 	int files = 0, silent = 0;
 
-	snprintf(dir, sizeof(dir), "%s/tests/corpus/yaml-test-suite", repo());
+	snprintf(dir, sizeof(dir), "%s/tests/corpus/yaml-test-suite", fixture_repo());
 	DIR *dp = opendir(dir);
 	ASSERT(dp != NULL);
 	for (struct dirent *e; (e = readdir(dp)) != NULL;) {
@@ -132,7 +110,7 @@ static void yaml_test_suite(void)
 				snprintf(path, sizeof(path), "%s/%s/in.yaml", dir, e->d_name);
 			else
 				snprintf(path, sizeof(path), "%s/%s/%02d/in.yaml", dir, e->d_name, sub);
-			char *buf = slurp(path, &len);
+			char *buf = fixture_read_file(path, &len);
 			if (buf == NULL)
 				continue;
 			files++;
@@ -159,8 +137,8 @@ static void naughty_strings(void)
 	int checked = 0, bad = 0;
 
 	ASSERT(s != NULL && r != NULL);
-	snprintf(path, sizeof(path), "%s/tests/corpus/naughty/blns.json", repo());
-	char *buf = slurp(path, &len);
+	snprintf(path, sizeof(path), "%s/tests/corpus/naughty/blns.json", fixture_repo());
+	char *buf = fixture_read_file(path, &len);
 	ASSERT(buf != NULL);
 	cJSON *list = cJSON_ParseWithLength(buf, len);
 	ASSERT(cJSON_IsArray(list));

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fixture.h"
 #include "test.h"
 
 static char err[256];
@@ -705,27 +706,6 @@ static void out_of_memory(void)
 	ASSERT_STR_EQ(err, "out of memory");
 }
 
-static char *read_whole(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		/* One spare byte so an empty file still gets a real pointer. */
-		data = malloc((size_t)n + 1);
-		if (data != NULL && fread(data, 1, (size_t)n, f) != (size_t)n) {
-			free(data);
-			data = NULL;
-		}
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return data;
-}
-
 /*
  * Valid JSON that json_strict.h refuses by design: duplicate keys and \u0000. Each must be
  * refused for exactly that reason; every other y_ file must be accepted.
@@ -758,7 +738,7 @@ static int check_suite_file(const char *dir, const char *name)
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return -1;
-	data = read_whole(path, &len);
+	data = fixture_read_file(path, &len);
 	if (data == NULL) {
 		fprintf(stderr, "%s: cannot read\n", path);
 		return -1;
@@ -790,14 +770,13 @@ static int check_suite_file(const char *dir, const char *name)
 
 static void json_test_suite(void)
 {
-	const char *repo = getenv("CITYLINK_REPO");
 	char dir[1024];
 	struct dirent *e;
 	int files = 0, bad = 0, by_design = 0, rc;
 	DIR *d;
 
 	if (snprintf(dir, sizeof(dir), "%s/tests/corpus/jsontestsuite/test_parsing",
-		     repo != NULL ? repo : ".") >= (int)sizeof(dir))
+		     fixture_repo()) >= (int)sizeof(dir))
 		TEST_FAIL_AT("path too long");
 	d = opendir(dir);
 	if (d == NULL)
