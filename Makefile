@@ -12,7 +12,7 @@ CC      ?= cc
 SANITIZE ?= 0
 FUZZ_SECONDS ?= 30
 
-PKGS    := libcjson yaml-0.1
+PKGS    := libcjson yaml-0.1 libpq zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -20,6 +20,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(PKG_CFLAGS) -I.
 LDLIBS  += $(PKG_LIBS) -lm -pthread
+# Paho ships no .pc file on Debian (style.md §20); only programs that speak MQTT link it.
+MQTT_LIBS := -lpaho-mqtt3as
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build/san
@@ -37,9 +39,11 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 COMMON_LIB := $(BUILD)/libcitylink-common.a
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+INGEST_SRC := $(wildcard ingest/*.c)
+INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-BENCH_SRC := $(wildcard bench/*.c)
+BENCH_SRC := bench/bench_normalize.c bench/topic_scale.c
 
 # Keep intermediate objects (the test binaries' .o files) so a rebuild relinks only.
 .SECONDARY:
@@ -60,11 +64,18 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/citylink: $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+
+$(BUILD)/citylink-ingest: $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+
+# The load generator and counter used by the benchmarks and the integration tests.
+$(BUILD)/mqtt-load: $(BUILD)/bench/mqtt_load.o $(COMMON_LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(COMMON_LIB) $(NORM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 check-deps:
 	@sh deploy/install-deps.sh
@@ -84,7 +95,7 @@ bench: check-deps
 
 build/bench/bench-normalize: $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
 
 # libFuzzer needs clang; one target per untrusted-input parser, seeded from the repo.
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -I. $(PKG_CFLAGS) \
@@ -96,7 +107,7 @@ fuzz-build: build/fuzz/fuzz_normalize build/fuzz/fuzz_schema_load
 
 build/fuzz/fuzz_normalize: fuzz/fuzz_normalize.c $(COMMON_SRC) $(NORM_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) fuzz/fuzz_normalize.c $(COMMON_SRC) $(NORM_SRC) $(PKG_LIBS) -lm -o $@
+	clang $(FUZZ_CFLAGS) fuzz/fuzz_normalize.c $(COMMON_SRC) $(NORM_SRC) $(PKG_LIBS) -lm $(MQTT_LIBS) -o $@
 
 build/fuzz/fuzz_schema_load: fuzz/fuzz_schema_load.c $(NORM_SRC)
 	@mkdir -p build/fuzz

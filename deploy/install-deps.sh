@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
-libcjson-dev libyaml-dev libpq-dev libpaho-mqtt-dev
+libcjson-dev libyaml-dev libpq-dev libpaho-mqtt-dev zlib1g-dev
 mosquitto mosquitto-clients postgresql postgresql-client
 python3 python3-paho-mqtt python3-psycopg2"
 
