@@ -49,7 +49,7 @@ BENCH_SRC := bench/bench_normalize.c bench/topic_scale.c
 .SECONDARY:
 
 .PHONY: all test check-deps unit bench fuzz fuzz-build install clean
-all: $(BUILD)/citylink
+all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

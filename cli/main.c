@@ -13,6 +13,9 @@ static const struct {
 } commands[] = {
 	{"schema", cmd_schema, "schema check|doc|ddl DIR   check a schema set, write the vendor guide or the DDL"},
 	{"normalize", cmd_normalize, "normalize --schemas DIR --topic TOPIC [FILE|-]   dry-run a payload"},
+	{"db", cmd_db, "db migrate --db CONNINFO --schemas DIR   create or migrate the tables"},
+	{"rejects", cmd_rejects, "rejects list|replay --db CONNINFO ...   refused payloads; re-run them after a fix"},
+	{"status", cmd_status, "status [--broker URI]   every service's health and counters"},
 };
 
 static void usage(FILE *out)

@@ -13,6 +13,11 @@
 #include "normalizer/timefmt.h"
 #include "normalizer/units.h"
 
+/* Monthly partitions exist from last month to three months ahead; the daemons call
+ * citylink_ensure_partitions again every day, so the window moves with the calendar. */
+#define DDL_MONTHS_BACK "1"
+#define DDL_MONTHS_AHEAD "3"
+
 /*
  * A buffer with a sticky error, so that a long run of appends is checked once at the end
  * instead of after each line (each append is still checked, in put()).
@@ -225,6 +230,13 @@ static void comment_table(struct sql *q, const struct norm_standard *st)
 	norm_buf_free(&text);
 }
 
+static void ensure_partitions(struct sql *q, const struct norm_standard *st)
+{
+	put(q, "SELECT citylink_ensure_partitions(");
+	literal(q, st->table);
+	put(q, ", " DDL_MONTHS_BACK ", " DDL_MONTHS_AHEAD ");\n");
+}
+
 static void standard_ddl(struct sql *q, const struct norm_standard *st)
 {
 	put(q, "\n-- standard ");
@@ -234,6 +246,7 @@ static void standard_ddl(struct sql *q, const struct norm_standard *st)
 	comment_table(q, st);
 	for (size_t i = 0; i < st->n_fields; i++)
 		each_column(q, st, &st->fields[i], comment_column);
+	ensure_partitions(q, st);
 }
 
 /* The tables every deployment has, whatever its standards (design.md, Storage). */
@@ -255,9 +268,55 @@ static const char shared_tables[] =
 	"  \"reason\" text NOT NULL,\n"
 	"  \"source\" text\n"
 	");\n"
+	/* One row per distinct (topic, payload): a broker redelivery after a crash, or a
+	 * device repeating the same bad message, counts instead of piling up rows. */
+	"ALTER TABLE \"rejects\" ADD COLUMN IF NOT EXISTS \"last_received_at\" timestamptz;\n"
+	"ALTER TABLE \"rejects\" ADD COLUMN IF NOT EXISTS \"count\" bigint NOT NULL DEFAULT 1;\n"
 	"CREATE INDEX IF NOT EXISTS \"rejects_received_at_idx\" ON \"rejects\" (\"received_at\");\n"
-	"COMMENT ON TABLE \"rejects\" IS 'Every refused payload with its reason; source is NULL "
-	"when no source matched the topic.';\n";
+	"CREATE UNIQUE INDEX IF NOT EXISTS \"rejects_message_key\" ON \"rejects\" "
+	"(\"topic\", md5(\"payload\"));\n"
+	"COMMENT ON TABLE \"rejects\" IS 'Every refused payload with its reason, once per distinct "
+	"topic and payload (count says how often it arrived); source is NULL when no source matched "
+	"the topic.';\n"
+	"CREATE TABLE IF NOT EXISTS \"ingest_checkpoints\" (\n"
+	"  \"spool_id\" text PRIMARY KEY,\n"
+	"  \"segment\" bigint NOT NULL,\n"
+	"  \"offset\" bigint NOT NULL,\n"
+	"  \"client_id\" text,\n"
+	"  \"updated_at\" timestamptz NOT NULL DEFAULT now()\n"
+	");\n"
+	"COMMENT ON TABLE \"ingest_checkpoints\" IS 'How far each ingest spool is stored, committed "
+	"with the rows: a restart replays only what follows.';\n"
+	/* Monthly range partitions, made ahead of time. Rows that landed in the default
+	 * partition for a month that gets its own partition are moved into it first, since
+	 * ATTACH refuses while the default holds rows of the new range. */
+	"CREATE OR REPLACE FUNCTION citylink_ensure_partitions(tbl text, months_back int, "
+	"months_ahead int) RETURNS int LANGUAGE plpgsql AS $fn$\n"
+	"DECLARE\n"
+	"  first date := (date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => months_back))::date;\n"
+	"  m date;\n"
+	"  part text;\n"
+	"  lo timestamptz;\n"
+	"  hi timestamptz;\n"
+	"  made int := 0;\n"
+	"BEGIN\n"
+	"  PERFORM pg_advisory_xact_lock(hashtext('citylink partitions ' || tbl));\n"
+	"  FOR i IN 0 .. months_back + months_ahead LOOP\n"
+	"    m := (first + make_interval(months => i))::date;\n"
+	"    part := tbl || '_' || to_char(m, 'YYYYMM');\n"
+	"    CONTINUE WHEN to_regclass(quote_ident(part)) IS NOT NULL;\n"
+	"    lo := m::timestamp AT TIME ZONE 'UTC';\n"
+	"    hi := (m + interval '1 month')::timestamp AT TIME ZONE 'UTC';\n"
+	"    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS)', part, tbl);\n"
+	"    EXECUTE format('WITH moved AS (DELETE FROM %I WHERE \"time\" >= %L AND \"time\" < %L "
+	"RETURNING *) INSERT INTO %I SELECT * FROM moved', tbl || '_default', lo, hi, part);\n"
+	"    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', "
+	"tbl, part, lo, hi);\n"
+	"    made := made + 1;\n"
+	"  END LOOP;\n"
+	"  RETURN made;\n"
+	"END\n"
+	"$fn$;\n";
 
 int ddl_generate(const struct norm_schema *s, struct norm_buf *out)
 {
@@ -266,10 +325,24 @@ int ddl_generate(const struct norm_schema *s, struct norm_buf *out)
 	const struct norm_standard *st = norm_schema_standards(s, &n);
 
 	put(&q, "-- citylink schema DDL: safe to apply again (creates what is missing,\n"
-		"-- adds new columns, never drops).\nBEGIN;\n\n");
+		"-- adds new columns, never drops).\nBEGIN;\n"
+		/* Several ingest instances may migrate at once; CREATE ... IF NOT EXISTS alone
+		 * races on the catalog. */
+		"SELECT pg_advisory_xact_lock(hashtext('citylink migrate'));\n\n");
 	put(&q, shared_tables);
 	for (size_t i = 0; i < n; i++)
 		standard_ddl(&q, &st[i]);
 	put(&q, "\nCOMMIT;\n");
+	return q.err;
+}
+
+int ddl_maintain(const struct norm_schema *s, struct norm_buf *out)
+{
+	struct sql q = {out, 0};
+	size_t n;
+	const struct norm_standard *st = norm_schema_standards(s, &n);
+
+	for (size_t i = 0; i < n; i++)
+		ensure_partitions(&q, &st[i]);
 	return q.err;
 }

@@ -50,6 +50,22 @@ check "rejects and devices tables" \
 	           INSERT INTO devices (id, source, standard) VALUES ('aq-0042', 'acme-aq', 'air-quality') RETURNING id")" "1
 aq-0042"
 
+check "monthly partitions from last month to three months ahead" \
+	"$(sql -c "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'std_air_quality'::regclass AND c.relname ~ '_[0-9]{6}$'")" "5"
+now_part="std_air_quality_$(date -u +%Y%m)"
+sql -c "INSERT INTO std_air_quality (time, device_id, source, pm25) VALUES (now(), 'aq-now', 'acme-aq', 3)" >/dev/null
+check "a current row lands in this month's partition" \
+	"$(sql -c "SELECT tableoid::regclass FROM std_air_quality WHERE device_id = 'aq-now'")" "$now_part"
+# A row far ahead waits in the default partition and moves when its month is made.
+sql -c "INSERT INTO std_air_quality (time, device_id, source, pm25) VALUES (now() + interval '5 months', 'aq-later', 'acme-aq', 4)" >/dev/null
+check "a row beyond the window waits in the default partition" \
+	"$(sql -c "SELECT tableoid::regclass FROM std_air_quality WHERE device_id = 'aq-later'")" "std_air_quality_default"
+check "making its month moves it out of the default partition" \
+	"$(sql -c "SELECT citylink_ensure_partitions('std_air_quality', 0, 6)" && sql -c "SELECT tableoid::regclass::text ~ '_[0-9]{6}$' FROM std_air_quality WHERE device_id = 'aq-later'")" "3
+t"
+check "the same bad payload on the same topic is one reject row" \
+	"$(sql -c "INSERT INTO rejects (received_at, topic, payload, reason) VALUES (now(), 'city/x/1', '\\x7b7d', 'again') ON CONFLICT (topic, md5(payload)) DO UPDATE SET count = rejects.count + 1 RETURNING id, count")" "1|2"
+
 # A standard that gains a field migrates forward; the description needs SQL quoting.
 cp -R "$root/schemas" "$tmp/schemas2"
 cat >>"$tmp/schemas2/standards/air-quality.yaml" <<-'EOF'

@@ -1,0 +1,413 @@
+/*
+ * citylink-ingest: MQTT messages from every source -> local spool -> PostgreSQL, and the
+ * normalized records on std/<standard>/<device>.
+ *
+ * Threads: Paho's receive thread appends each message to the spool (receiver below); the
+ * writer thread stores the spool in the database (writer.c); this main thread handles
+ * signals (all blocked elsewhere and taken here with sigtimedwait, so no handler runs
+ * anywhere), back-pressure, systemd notifications and the retained status.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/mqtt.h"
+#include "common/schema_dir.h"
+#include "common/secret.h"
+#include "common/sd_notify.h"
+#include "common/spool.h"
+#include "common/xmalloc.h"
+#include "ingest/options.h"
+#include "ingest/status.h"
+#include "ingest/writer.h"
+
+#define TICK_MS 100
+#define DRAIN_MS 10000
+/* Resume taking messages once the spool is back under this share of spool_max. */
+#define RESUME_PERCENT 80
+
+struct ingest {
+	int argc;
+	char **argv;
+	struct config *cfg;
+	struct ingest_options o;
+	char client_id[160];
+	char status_topic[256];
+	struct spool *spool;
+	struct mqtt *mqtt;
+	struct writer *writer;
+	struct ingest_counters counters;
+	int64_t started_ms;
+	int paused, ready_sent;
+	int64_t next_status_ms, next_watchdog_ms, watchdog_ms;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void print_diags(const struct norm_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->lines[i]);
+	if (d->dropped > 0)
+		fprintf(stderr, "(%zu more problems not shown)\n", d->dropped);
+}
+
+/* ---- configuration and schemas ---- */
+
+/* Parses argv into a new config. NULL (problems printed or logged) if it is refused. */
+static struct config *read_config(int argc, char **argv, struct config_flags *flags)
+{
+	struct config *c = config_create(ingest_option_defs, ingest_option_count);
+	struct norm_diags d = {0};
+
+	if (c == NULL)
+		fatalx("out of memory");
+	if (config_parse_args(c, argc, argv, flags, &d) != 0) {
+		print_diags(&d);
+		diags_clear(&d);
+		config_free(c);
+		return NULL;
+	}
+	diags_clear(&d);
+	return c;
+}
+
+static struct norm_schema *load_schemas(const char *dir)
+{
+	struct norm_schema *s = NULL;
+	struct norm_diags d = {0};
+	int rc = schema_dir_load(dir, &s, &d);
+
+	if (rc == -2)
+		fatalx("out of memory loading %s", dir);
+	if (rc != 0)
+		print_diags(&d);
+	diags_clear(&d);
+	return s;
+}
+
+static struct norm_limits limits_of(const struct ingest_options *o)
+{
+	struct norm_limits l = norm_limits_default();
+	l.max_payload = o->max_payload;
+	return l;
+}
+
+/* The topic filters of every source, shared with $share/GROUP/ when grouped. */
+static void subscribe(struct ingest *in, const struct norm_schema *s)
+{
+	size_t n;
+	const struct norm_source *src = norm_schema_sources(s, &n);
+	char **filters = xcalloc(n, sizeof(*filters));
+	struct norm_buf b = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		b.len = 0;
+		if (in->o.group != NULL)
+			xcheck(norm_buf_printf(&b, "$share/%s/%s", in->o.group, src[i].topic));
+		else
+			xcheck(norm_buf_printf(&b, "%s", src[i].topic));
+		filters[i] = xstrdup(b.data);
+	}
+	mqtt_subscribe_set(in->mqtt, (const char *const *)filters, n);
+	for (size_t i = 0; i < n; i++)
+		free(filters[i]);
+	free(filters);
+	norm_buf_free(&b);
+}
+
+/* SIGHUP: a new config and schema set, built aside and swapped only when whole. */
+static void reload(struct ingest *in)
+{
+	struct config_flags flags;
+	struct config *c = read_config(in->argc, in->argv, &flags);
+	struct norm_diags d = {0};
+	struct ingest_options o;
+	struct norm_schema *s;
+	struct norm_limits lim;
+
+	if (c == NULL || config_reload_check(in->cfg, c, &d) != 0) {
+		print_diags(&d);
+		diags_clear(&d);
+		config_free(c);
+		log_warnx("event=reload_refused reason=\"configuration\" keeping=\"the running set\"");
+		return;
+	}
+	ingest_options_read(c, &o, in->client_id, sizeof(in->client_id));
+	s = load_schemas(o.schemas);
+	if (s == NULL) {
+		log_warnx("event=reload_refused reason=\"schemas\" dir=%s keeping=\"the running set\"",
+			  o.schemas);
+		config_free(c);
+		return;
+	}
+	config_free(in->cfg);
+	in->cfg = c;
+	in->o = o;
+	log_init("citylink-ingest", o.debug);
+	lim = limits_of(&o);
+	writer_set_tuning(in->writer, o.batch_max, o.batch_linger_ms, &lim, o.republish);
+	/* The writer takes the new set before new filters bring messages only it knows. */
+	writer_set_schema(in->writer, s);
+	for (int i = 0; i < 100 && writer_schema_pending(in->writer); i++) {
+		struct timespec t = {0, 50 * 1000000L};
+		nanosleep(&t, NULL);
+	}
+	subscribe(in, s);
+	log_info("event=reloaded schemas=%s", o.schemas);
+}
+
+/* ---- receiving ---- */
+
+static int on_message(void *ctx, const char *topic, size_t topic_len, const void *payload,
+		      size_t len)
+{
+	struct ingest *in = ctx;
+	int rc = spool_append(in->spool, wall_ms(), topic, topic_len, payload, len);
+
+	if (rc == SPOOL_ETOOBIG) {
+		/* Cannot be kept whole; keep what says what it was, so it is not silent. */
+		static const char note[] = "(payload over the spool's 16 MiB limit)";
+		rc = spool_append(in->spool, wall_ms(), topic, topic_len > 1024 ? 1024 : topic_len,
+				  note, sizeof(note) - 1);
+	}
+	if (rc != 0) {
+		log_warn("event=spool_append_failed error=\"%s\"", spool_strerror(rc));
+		return -1;
+	}
+	atomic_fetch_add(&in->counters.received, 1);
+	return 0;
+}
+
+/* ---- the main loop ---- */
+
+static void publish_status(struct ingest *in, const char *state)
+{
+	char err[512] = "", line[400], note[420];
+	struct status_info si = {in->client_id, state, in->started_ms,
+				 spool_backlog_bytes(in->spool), mqtt_ready(in->mqtt), err,
+				 &in->counters};
+	char *json;
+
+	writer_last_error(in->writer, err, sizeof(err));
+	if (err[0] == '\0')
+		mqtt_last_error(in->mqtt, err, sizeof(err));
+	json = status_json(&si);
+	if (mqtt_connected(in->mqtt) &&
+	    mqtt_publish(in->mqtt, in->status_topic, json, strlen(json), 1, 1, 1000, line,
+			 sizeof(line)) != 0)
+		log_warnx("event=status_publish_failed error=\"%s\"", line);
+	free(json);
+	status_line(&si, line, sizeof(line));
+	snprintf(note, sizeof(note), "STATUS=%s", line);
+	sd_notify_send(note);
+}
+
+/* Stops taking messages while the spool is full (the broker keeps them in our session). */
+static void backpressure(struct ingest *in)
+{
+	uint64_t bytes = spool_backlog_bytes(in->spool);
+
+	if (!in->paused && bytes >= in->o.spool_max) {
+		in->paused = 1;
+		mqtt_pause(in->mqtt, 0);
+		log_warnx("event=paused spool_bytes=%llu spool_max=%llu reason=\"the database is "
+			  "not keeping up; the broker holds new messages\"",
+			  (unsigned long long)bytes, (unsigned long long)in->o.spool_max);
+	} else if (in->paused && bytes < in->o.spool_max / 100 * RESUME_PERCENT) {
+		in->paused = 0;
+		mqtt_start(in->mqtt);
+		log_info("event=resumed spool_bytes=%llu", (unsigned long long)bytes);
+	}
+}
+
+static void tick(struct ingest *in)
+{
+	int64_t now = mono_ms();
+
+	mqtt_tick(in->mqtt);
+	backpressure(in);
+	if (!in->ready_sent && atomic_load(&in->counters.db_up) && mqtt_ready(in->mqtt)) {
+		in->ready_sent = 1;
+		sd_notify_send("READY=1");
+		log_info("event=ready client_id=%s", in->client_id);
+		in->next_status_ms = now;
+	}
+	if (in->watchdog_ms > 0 && now >= in->next_watchdog_ms) {
+		sd_notify_send("WATCHDOG=1");
+		in->next_watchdog_ms = now + in->watchdog_ms / 2;
+	}
+	if (now >= in->next_status_ms) {
+		publish_status(in, in->paused ? "paused" : in->ready_sent ? "running" : "starting");
+		in->next_status_ms = now + in->o.status_interval_ms;
+	}
+}
+
+/* Returns when SIGTERM or SIGINT arrives; SIGHUP reloads. */
+static void run(struct ingest *in, const sigset_t *signals)
+{
+	struct timespec wait = {0, TICK_MS * 1000000L};
+
+	for (;;) {
+		int sig = sigtimedwait(signals, NULL, &wait);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+			return;
+		}
+		if (sig == SIGHUP) {
+			sd_notify_send("RELOADING=1");
+			reload(in);
+			sd_notify_send("READY=1");
+		}
+		tick(in);
+	}
+}
+
+/* ---- start and stop ---- */
+
+static void open_spool(struct ingest *in)
+{
+	struct spool_options so = {in->o.spool_dir, in->o.fsync, in->o.fsync_interval_ms, 0, 0};
+	char err[512];
+
+	/* The negative control of the fault tests: proves they detect loss. Never for use. */
+	if (getenv("CITYLINK_TEST_VOLATILE_SPOOL") != NULL) {
+		so.volatile_for_tests = 1;
+		log_warnx("event=unsafe_volatile_spool reason=\"test switch set: messages are "
+			  "acknowledged before they are durable\"");
+	}
+	if (spool_open(&so, &in->spool, err, sizeof(err)) != 0)
+		fatalx("event=spool_open_failed error=\"%s\"", err);
+}
+
+static struct mqtt *make_mqtt(struct ingest *in)
+{
+	struct status_info will = {in->client_id, "offline", 0, 0, 0, NULL, NULL};
+	char *will_json = status_json(&will);
+	char err[512], *password = NULL;
+	struct mqtt_options mo = {0};
+	struct mqtt *m;
+
+	if (in->o.password_file != NULL &&
+	    (password = secret_read(in->o.password_file, err, sizeof(err))) == NULL)
+		fatalx("event=password_unreadable error=\"%s\"", err);
+	mo.uri = in->o.broker;
+	mo.client_id = in->client_id;
+	mo.username = in->o.username;
+	mo.password = password;
+	mo.ca_file = in->o.ca_file;
+	mo.cert_file = in->o.cert_file;
+	mo.key_file = in->o.key_file;
+	mo.session_expiry_s = in->o.session_expiry_s;
+	mo.will_topic = in->status_topic;
+	mo.will_payload = will_json;
+	mo.will_retain = 1;
+	m = mqtt_create(&mo, on_message, in, err, sizeof(err));
+	free(will_json);
+	free(password);
+	if (m == NULL)
+		fatalx("event=mqtt_failed error=\"%s\"", err);
+	return m;
+}
+
+static void stop(struct ingest *in)
+{
+	sd_notify_send("STOPPING=1");
+	/* No new messages from here (the broker keeps them in the persistent session), and
+	 * the broker publishes our "offline" will. What the writer drains from the spool now
+	 * is stored, but not republished: the connection is gone. */
+	mqtt_pause(in->mqtt, 1);
+	writer_stop(in->writer, DRAIN_MS);
+	if (spool_backlog_bytes(in->spool) > 0)
+		log_warnx("event=spool_left bytes=%llu reason=\"stored at the next start\"",
+			  (unsigned long long)spool_backlog_bytes(in->spool));
+}
+
+static void start(struct ingest *in, struct norm_schema *s)
+{
+	struct writer_config wc;
+	uint64_t wd = sd_watchdog_usec();
+
+	in->started_ms = wall_ms();
+	status_topic(in->client_id, in->status_topic, sizeof(in->status_topic));
+	open_spool(in);
+	in->mqtt = make_mqtt(in);
+	wc = (struct writer_config){in->o.db, in->client_id, in->spool,
+				    in->o.republish ? in->mqtt : NULL, &in->counters,
+				    in->o.batch_max, in->o.batch_linger_ms, limits_of(&in->o)};
+	subscribe(in, s);
+	in->writer = writer_start(&wc, s);
+	mqtt_start(in->mqtt);
+	in->watchdog_ms = (int64_t)(wd / 1000);
+	log_info("event=started client_id=%s broker=%s spool=%s group=%s watchdog_ms=%lld",
+		 in->client_id, in->o.broker, in->o.spool_dir, in->o.group ? in->o.group : "-",
+		 (long long)in->watchdog_ms);
+}
+
+int main(int argc, char **argv)
+{
+	struct ingest in = {.argc = argc, .argv = argv};
+	struct config_flags flags;
+	struct norm_schema *s;
+	sigset_t signals;
+
+	log_init("citylink-ingest", 0);
+	in.cfg = read_config(argc, argv, &flags);
+	if (flags.help) {
+		config_usage(stdout, "citylink-ingest", ingest_option_defs, ingest_option_count);
+		return 0;
+	}
+	if (flags.version) {
+		printf("citylink-ingest 0.1.0\n");
+		return 0;
+	}
+	if (in.cfg == NULL)
+		return 1;
+	ingest_options_read(in.cfg, &in.o, in.client_id, sizeof(in.client_id));
+	log_init("citylink-ingest", in.o.debug);
+	if ((s = load_schemas(in.o.schemas)) == NULL) {
+		config_free(in.cfg);
+		return 1;
+	}
+	if (flags.check) {
+		printf("configuration OK\n");
+		norm_schema_free(s);
+		config_free(in.cfg);
+		return 0;
+	}
+	/* Blocked before any thread exists, so every thread inherits the mask and the
+	 * signals wait for sigtimedwait in run(). */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	start(&in, s);
+	run(&in, &signals);
+	stop(&in);
+	mqtt_free(in.mqtt);
+	spool_close(in.spool);
+	config_free(in.cfg);
+	log_info("event=stopped");
+	return 0;
+}
