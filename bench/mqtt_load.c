@@ -540,6 +540,7 @@ struct link {
 	int req;           /* that request: 0 pending, 1 done, -1 failed */
 	int broken;        /* set once with err: connection lost, refused, publish failed */
 	char err[512];
+	int receive_max;   /* the broker's Receive Maximum from CONNACK (65535 if absent) */
 	/* publish */
 	long long inflight, acked, low_water; /* the main thread is woken at low_water */
 	double last_ack;
@@ -593,6 +594,10 @@ static void on_request_ok(void *ctx, MQTTAsync_successData5 *r)
 	} else {
 		l->req = 1;
 	}
+	if (r != NULL &&
+	    MQTTProperties_hasProperty(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM))
+		l->receive_max =
+			MQTTProperties_getNumericValue(&r->properties, MQTTPROPERTY_CODE_RECEIVE_MAXIMUM);
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 }
@@ -681,6 +686,7 @@ static int link_init(struct link *l, const char *uri)
 
 	memset(l, 0, sizeof(*l));
 	l->uri = uri;
+	l->receive_max = 65535;
 	if (pthread_condattr_init(&ca) != 0)
 		return -1;
 	int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
@@ -938,9 +944,26 @@ static void pace(double t0, long long i, long long rate)
 	}
 }
 
+/* The window: --inflight, but no more than the broker's Receive Maximum. Paho holds back
+ * publishes beyond it and only looks at them again after a timeout, so a wider window
+ * would crawl (Mosquitto's default max_inflight_messages 20 is sent as Receive Maximum). */
+static long long window_size(struct link *l, const struct opts *o)
+{
+	pthread_mutex_lock(&l->mu);
+	long long k = o->inflight, max = l->receive_max;
+	pthread_mutex_unlock(&l->mu);
+	if (o->qos > 0 && k > max) {
+		fprintf(stderr, PROG ": the broker takes at most %lld unacknowledged messages "
+				"(Receive Maximum): --inflight %lld lowered to %lld\n", max, k, max);
+		k = max;
+	}
+	return k;
+}
+
 static int publish_run(struct publisher *p)
 {
 	const struct opts *o = p->o;
+	long long k = window_size(p->l, o);
 	double t0 = now_s(), secs;
 
 	pthread_mutex_lock(&p->l->mu);
@@ -948,7 +971,7 @@ static int publish_run(struct publisher *p)
 	pthread_mutex_unlock(&p->l->mu);
 	for (long long i = 0; i < o->count; i++) {
 		pace(t0, i, o->rate);
-		if (window_take(p->l, o->inflight) != 0 || publish_one(p, o->start_seq + i) != 0)
+		if (window_take(p->l, k) != 0 || publish_one(p, o->start_seq + i) != 0)
 			return -1;
 	}
 	if (window_drain(p->l) != 0)
