@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "normalizer/normalize.h"
 #include "normalizer/timefmt.h"
 
@@ -79,13 +80,6 @@ static char *read_all(const char *name, size_t *len)
 	return buf ? buf : NULL;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int print_records(const struct norm_result *r)
 {
 	struct norm_buf line = {0};
@@ -109,7 +103,7 @@ int cmd_normalize(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
-	received = now_ms();
+	received = clock_wall_ms();
 	if (o.received && time_parse_iso8601(o.received, strlen(o.received), &received) < 0) {
 		fprintf(stderr, "citylink: --received \"%s\" is not an ISO 8601 time\n", o.received);
 		return 2;

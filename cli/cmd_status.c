@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "common/mqtt.h"
 
 #define MAX_SERVICES 256
@@ -99,8 +100,7 @@ int cmd_status(int argc, char **argv)
 	mqtt_start(m);
 	/* Retained statuses arrive right after the subscription; then wait a little more. */
 	for (long t = 0; t < wait_ms + 3000 && !(mqtt_ready(m) && t >= wait_ms); t += 50) {
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
+		clock_sleep_ms(50);
 		mqtt_tick(m);
 	}
 	if (!mqtt_ready(m)) {

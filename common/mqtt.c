@@ -16,6 +16,7 @@
 
 #include <MQTTAsync.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 
@@ -33,7 +34,7 @@ struct mqtt {
 	int running, connecting, connected, ready;
 	int64_t retry_at_ms;
 	int backoff_ms;
-	uint64_t pending, reconnects, connects;
+	uint64_t pending;
 	int max_pending;
 	char last_error[256];
 	/* Paho keeps pointers into these while connecting. */
@@ -43,13 +44,6 @@ struct mqtt {
 	MQTTProperties props;
 	char *uri, *username, *password, *ca, *cert, *key, *will_topic, *will_payload;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -222,8 +216,6 @@ static void on_connected(void *context, char *cause)
 	m->connecting = 0;
 	m->ready = 0;
 	m->backoff_ms = BACKOFF_MIN_MS;
-	if (m->connects++ > 0)
-		m->reconnects++;
 	m->last_error[0] = '\0';
 	pthread_mutex_unlock(&m->mu);
 	subscribe_all(m);
@@ -237,7 +229,7 @@ static void on_connect_failed(void *context, MQTTAsync_failureData5 *r)
 	m->connecting = 0;
 	set_error(m, "connect failed: %s", r != NULL && r->message ? r->message
 				       : r != NULL ? MQTTReasonCode_toString(r->reasonCode) : "?");
-	m->retry_at_ms = now_ms() + m->backoff_ms;
+	m->retry_at_ms = clock_mono_ms() + m->backoff_ms;
 	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->backoff_ms * 2;
 	pthread_mutex_unlock(&m->mu);
 	log_warnx("event=mqtt_connect_failed %s", m->last_error);
@@ -266,7 +258,7 @@ static void connect_now(struct mqtt *m)
 		pthread_mutex_lock(&m->mu);
 		m->connecting = 0;
 		set_error(m, "connect: %s", MQTTAsync_strerror(rc));
-		m->retry_at_ms = now_ms() + m->backoff_ms;
+		m->retry_at_ms = clock_mono_ms() + m->backoff_ms;
 		pthread_mutex_unlock(&m->mu);
 	}
 }
@@ -290,7 +282,7 @@ void mqtt_tick(struct mqtt *m)
 
 	pthread_mutex_lock(&m->mu);
 	go = m->running && !m->connected && !m->connecting && m->retry_at_ms != 0 &&
-	     now_ms() >= m->retry_at_ms;
+	     clock_mono_ms() >= m->retry_at_ms;
 	if (go) {
 		m->retry_at_ms = 0;
 		m->connecting = 1;
@@ -361,7 +353,7 @@ static int wait_until(struct mqtt *m, int64_t deadline)
 		pthread_cond_wait(&m->cond, &m->mu);
 		return 1;
 	}
-	left = deadline - now_ms();
+	left = deadline - clock_mono_ms();
 	if (left <= 0)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -371,7 +363,7 @@ static int wait_until(struct mqtt *m, int64_t deadline)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	return pthread_cond_timedwait(&m->cond, &m->mu, &ts) != ETIMEDOUT || now_ms() < deadline;
+	return pthread_cond_timedwait(&m->cond, &m->mu, &ts) != ETIMEDOUT || clock_mono_ms() < deadline;
 }
 
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
@@ -379,7 +371,7 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
 {
 	MQTTAsync_message msg = MQTTAsync_message_initializer;
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
 	int rc;
 
 	pthread_mutex_lock(&m->mu);
@@ -417,7 +409,7 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
 
 int mqtt_flush(struct mqtt *m, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	int done;
 
 	pthread_mutex_lock(&m->mu);
@@ -441,15 +433,6 @@ int mqtt_flush(struct mqtt *m, int timeout_ms)
 	}
 GETTER(mqtt_ready, ready)
 GETTER(mqtt_connected, connected)
-
-uint64_t mqtt_reconnects(struct mqtt *m)
-{
-	uint64_t v;
-	pthread_mutex_lock(&m->mu);
-	v = m->reconnects;
-	pthread_mutex_unlock(&m->mu);
-	return v;
-}
 
 void mqtt_last_error(struct mqtt *m, char *buf, size_t len)
 {

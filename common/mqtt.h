@@ -72,7 +72,4 @@ int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t 
 /* Waits until every publish is acknowledged or timeout_ms passed; 0 when all were. */
 int mqtt_flush(struct mqtt *m, int timeout_ms);
 
-/* Counters. */
-uint64_t mqtt_reconnects(struct mqtt *m);
-
 #endif

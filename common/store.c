@@ -84,11 +84,6 @@ int store_is_down(struct store *st)
 	return st == NULL || pg_is_down(st->conn);
 }
 
-const struct norm_schema *store_schema(const struct store *st)
-{
-	return st->schema;
-}
-
 static int migrate(struct store *st, const struct norm_schema *s, char *err, size_t errlen)
 {
 	struct norm_buf ddl = {0};
@@ -341,19 +336,18 @@ static long exec_count(PGconn *c, const char *sql, char *err, size_t errlen)
 }
 
 /* Records that met a different stored record with the same key: their messages become
- * rejects (once per message), counted in counts. */
-static int collect_conflicts(struct store *st, const struct store_batch *b, size_t i,
-			     struct store_counts *counts, char *err, size_t errlen)
+ * rejects (once per message). Returns how many records, or -1 with err. */
+static long collect_conflicts(struct store *st, const struct store_batch *b, size_t i,
+			      char *err, size_t errlen)
 {
 	PGresult *res = pg_query(st->conn, st->sql[i].conflicts, 0, NULL, err, errlen);
-	long last = -1;
+	long last = -1, n;
 	char reason[512];
 
 	if (res == NULL)
 		return -1;
 	for (int r = 0; r < PQntuples(res); r++) {
 		long msg = atol(PQgetvalue(res, r, 0));
-		counts->conflicts++;
 		if (msg == last || msg < 0 || (size_t)msg >= b->n_msgs)
 			continue;
 		last = msg;
@@ -362,8 +356,9 @@ static int collect_conflicts(struct store *st, const struct store_batch *b, size
 			 PQgetvalue(res, r, 1), st->sql[i].st->id, PQgetvalue(res, r, 2));
 		add_reject(&st->conflicts, &b->msgs[msg], reason, NULL);
 	}
+	n = PQntuples(res);
 	PQclear(res);
-	return 0;
+	return n;
 }
 
 static int store_standard(struct store *st, struct store_batch *b, size_t i,
@@ -371,7 +366,7 @@ static int store_standard(struct store *st, struct store_batch *b, size_t i,
 {
 	struct pgcopy *rows = &b->rows[i];
 	size_t staged = rows->rows;
-	long inserted;
+	long inserted, conflicts = 0;
 
 	if (staged == 0)
 		return 0;
@@ -380,11 +375,13 @@ static int store_standard(struct store *st, struct store_batch *b, size_t i,
 	inserted = exec_count(st->conn, st->sql[i].insert, err, errlen);
 	if (inserted < 0)
 		return -1;
-	counts->inserted += (size_t)inserted;
+	/* Rows not inserted met a stored key: identical (a redelivery) or conflicting. */
 	if ((size_t)inserted < staged &&
-	    collect_conflicts(st, b, i, counts, err, errlen) != 0)
+	    (conflicts = collect_conflicts(st, b, i, err, errlen)) < 0)
 		return -1;
-	counts->duplicates += staged - (size_t)inserted;
+	counts->inserted += (size_t)inserted;
+	counts->conflicts += (size_t)conflicts;
+	counts->duplicates += staged - (size_t)inserted - (size_t)conflicts;
 	if (exec_count(st->conn, st->sql[i].devices, err, errlen) < 0)
 		return -1;
 	return 0;
@@ -467,9 +464,6 @@ int store_commit(struct store *st, struct store_batch *b, const struct store_che
 		goto fail;
 	if (pg_exec(st->conn, "COMMIT", err, errlen) != 0)
 		goto fail;
-	/* The conflicts' duplicates were counted as duplicates too: they are not. */
-	counts->duplicates -= counts->conflicts < counts->duplicates ? counts->conflicts
-								     : counts->duplicates;
 	return 0;
 fail:
 	rollback(st);

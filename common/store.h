@@ -87,7 +87,4 @@ void store_batch_forget_reject(struct store_batch *b, int64_t id);
 int store_commit(struct store *st, struct store_batch *b, const struct store_checkpoint *ck,
 		 struct store_counts *counts, char *err, size_t errlen);
 
-/* Schema the store was prepared with (NULL before store_prepare). */
-const struct norm_schema *store_schema(const struct store *st);
-
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/mqtt.h"
@@ -47,20 +48,6 @@ struct ingest {
 	int paused, ready_sent;
 	int64_t next_status_ms, next_watchdog_ms, watchdog_ms;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void print_diags(const struct norm_diags *d)
 {
@@ -167,10 +154,8 @@ static void reload(struct ingest *in)
 	writer_set_tuning(in->writer, o.batch_max, o.batch_linger_ms, &lim, o.republish);
 	/* The writer takes the new set before new filters bring messages only it knows. */
 	writer_set_schema(in->writer, s);
-	for (int i = 0; i < 100 && writer_schema_pending(in->writer); i++) {
-		struct timespec t = {0, 50 * 1000000L};
-		nanosleep(&t, NULL);
-	}
+	for (int i = 0; i < 100 && writer_schema_pending(in->writer); i++)
+		clock_sleep_ms(50);
 	subscribe(in, s);
 	log_info("event=reloaded schemas=%s", o.schemas);
 }
@@ -181,12 +166,13 @@ static int on_message(void *ctx, const char *topic, size_t topic_len, const void
 		      size_t len)
 {
 	struct ingest *in = ctx;
-	int rc = spool_append(in->spool, wall_ms(), topic, topic_len, payload, len);
+	int64_t now = clock_wall_ms();
+	int rc = spool_append(in->spool, now, topic, topic_len, payload, len);
 
 	if (rc == SPOOL_ETOOBIG) {
 		/* Cannot be kept whole; keep what says what it was, so it is not silent. */
 		static const char note[] = "(payload over the spool's 16 MiB limit)";
-		rc = spool_append(in->spool, wall_ms(), topic, topic_len > 1024 ? 1024 : topic_len,
+		rc = spool_append(in->spool, now, topic, topic_len > 1024 ? 1024 : topic_len,
 				  note, sizeof(note) - 1);
 	}
 	if (rc != 0) {
@@ -241,7 +227,7 @@ static void backpressure(struct ingest *in)
 
 static void tick(struct ingest *in)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	mqtt_tick(in->mqtt);
 	backpressure(in);
@@ -346,7 +332,7 @@ static void start(struct ingest *in, struct norm_schema *s)
 	struct writer_config wc;
 	uint64_t wd = sd_watchdog_usec();
 
-	in->started_ms = wall_ms();
+	in->started_ms = clock_wall_ms();
 	status_topic(in->client_id, in->status_topic, sizeof(in->status_topic));
 	open_spool(in);
 	in->mqtt = make_mqtt(in);

@@ -3,11 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "normalizer/timefmt.h"
@@ -17,13 +17,6 @@
 void status_topic(const char *client_id, char *buf, size_t len)
 {
 	snprintf(buf, len, "citylink/status/ingest/%s", client_id);
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
@@ -59,7 +52,7 @@ char *status_json(const struct status_info *s)
 	cJSON_AddStringToObject(o, "version", VERSION);
 	cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	if (s->counters != NULL) {
-		add_time(o, "time", wall_ms());
+		add_time(o, "time", clock_wall_ms());
 		add_time(o, "started", s->started_ms);
 		add_counters(o, s->counters);
 		cJSON_AddNumberToObject(o, "spool_bytes", (double)s->spool_bytes);

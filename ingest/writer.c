@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
@@ -45,26 +45,6 @@ struct writer {
 	int backoff_ms;
 	int64_t maintained_ms;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
 
 static void set_error(struct writer *w, const char *err)
 {
@@ -115,7 +95,7 @@ static int connect_store(struct writer *w)
 	}
 	w->batch = store_batch_create(w->store);
 	w->backoff_ms = BACKOFF_MIN_MS;
-	w->maintained_ms = mono_ms();
+	w->maintained_ms = clock_mono_ms();
 	atomic_store(&w->cfg.counters->db_up, 1);
 	set_error(w, "");
 	log_info("event=db_ready");
@@ -130,9 +110,9 @@ static void backoff(struct writer *w)
 		pthread_mutex_lock(&w->mu);
 		stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
-		if (stop && mono_ms() > w->drain_deadline)
+		if (stop && clock_mono_ms() > w->drain_deadline)
 			return;
-		sleep_ms(50);
+		clock_sleep_ms(50);
 	}
 	w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->backoff_ms * 2;
 }
@@ -160,9 +140,9 @@ static void maybe_maintain(struct writer *w)
 {
 	char err[512];
 
-	if (mono_ms() - w->maintained_ms < MAINTAIN_EVERY_MS)
+	if (clock_mono_ms() - w->maintained_ms < MAINTAIN_EVERY_MS)
 		return;
-	w->maintained_ms = mono_ms();
+	w->maintained_ms = clock_mono_ms();
 	if (store_maintain(w->store, err, sizeof(err)) != 0)
 		log_warnx("event=partition_maintenance_failed error=\"%s\"", err);
 }
@@ -237,7 +217,7 @@ static void count(struct writer *w, const struct store_counts *c, int64_t first_
 	atomic_fetch_add(&k->conflicts, c->conflicts);
 	atomic_fetch_add(&k->rejected, c->rejected);
 	atomic_fetch_add(&k->commits, 1);
-	atomic_store(&k->db_lag_ms, wall_ms() - first_received_ms);
+	atomic_store(&k->db_lag_ms, clock_wall_ms() - first_received_ms);
 	if (c->conflicts > 0)
 		log_warnx("event=conflict records=%zu reason=\"same device and time as a stored "
 			  "record with other values; kept the first, the message is in rejects\"",
@@ -368,7 +348,7 @@ static void *writer_main(void *arg)
 
 		if (t.next != NULL)
 			apply_schema(w, t.next);
-		if (t.stop && (mono_ms() > t.deadline || spool_backlog_bytes(w->cfg.spool) == 0))
+		if (t.stop && (clock_mono_ms() > t.deadline || spool_backlog_bytes(w->cfg.spool) == 0))
 			break;
 		if (w->store == NULL && connect_store(w) != 0) {
 			backoff(w);
@@ -376,11 +356,11 @@ static void *writer_main(void *arg)
 		}
 		maybe_maintain(w);
 		if (t.linger_ms > 0 && !full && !t.stop)
-			sleep_ms(t.linger_ms);
+			clock_sleep_ms(t.linger_ms);
 		n = spool_read(w->cfg.spool, w->sb, t.batch_max, BATCH_BYTES, READ_WAIT_MS);
 		if (n < 0) {
 			log_warn("event=spool_read_failed");
-			sleep_ms(READ_WAIT_MS);
+			clock_sleep_ms(READ_WAIT_MS);
 			continue;
 		}
 		full = (size_t)n >= t.batch_max;
@@ -452,7 +432,7 @@ void writer_stop(struct writer *w, int drain_ms)
 {
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
-	w->drain_deadline = mono_ms() + drain_ms;
+	w->drain_deadline = clock_mono_ms() + drain_ms;
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	drop_store(w);
