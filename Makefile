@@ -93,7 +93,7 @@ bench: check-deps
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/bench-normalize
 	build/bench/bench-normalize tests/corpus bench/payloads schemas
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/citylink build/bench/citylink-ingest build/bench/mqtt-load
-	BUILD=build/bench sh bench/ingest_bench.sh
+	CITYLINK_INGEST=build/bench/citylink-ingest MQTT_LOAD=build/bench/mqtt-load sh bench/ingest_bench.sh
 
 build/bench/bench-normalize: $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB)
 	@mkdir -p $(dir $@)

@@ -563,22 +563,27 @@ __attribute__((format(printf, 2, 3))) static void link_fail(struct link *l, cons
 	pthread_cond_broadcast(&l->cv);
 }
 
-/* "reason 0x87 Not authorized; TCP connect completion failure (code -1: ...)" */
+/* What a failure callback got, as "reason 0x87 Not authorized; <message>; code -1 (Failure)",
+ * leaving out the parts Paho did not fill in. */
 static void describe_failure(const MQTTAsync_failureData5 *r, char *buf, size_t n)
 {
 	const char *lib = r->code != 0 ? MQTTAsync_strerror(r->code) : NULL;
 	const char *reason = MQTTReasonCode_toString(r->reasonCode);
-	int w = 0;
+	size_t w = 0;
 
 	buf[0] = '\0';
 	if (r->reasonCode != MQTTREASONCODE_SUCCESS)
-		w = snprintf(buf, n, "reason 0x%02x %s; ", (unsigned)r->reasonCode,
-			     reason != NULL ? reason : "(unknown)");
-	if (w < 0 || (size_t)w >= n)
-		return;
-	snprintf(buf + w, n - (size_t)w, "%s (code %d%s%s)",
-		 r->message != NULL ? r->message : "no detail", r->code, lib != NULL ? ": " : "",
-		 lib != NULL ? lib : "");
+		w += (size_t)snprintf(buf + w, n - w, "reason 0x%02x %s; ", (unsigned)r->reasonCode,
+				      reason != NULL ? reason : "(unknown)");
+	if (w < n && r->message != NULL)
+		w += (size_t)snprintf(buf + w, n - w, "%s; ", r->message);
+	if (w < n && r->code != 0)
+		w += (size_t)snprintf(buf + w, n - w, "code %d (%s); ", r->code,
+				      lib != NULL ? lib : "unknown");
+	if (w >= 2 && w < n)
+		buf[w - 2] = '\0'; /* the last "; " */
+	else if (w == 0)
+		snprintf(buf, n, "no detail from the client library");
 }
 
 static void on_request_ok(void *ctx, MQTTAsync_successData5 *r)
@@ -818,14 +823,18 @@ static void link_disconnect(struct link *l)
 	(void)link_end(l, MQTTAsync_disconnect(l->client, &d), 5);
 }
 
-/* Prints the link's error, if any, and returns -1. */
-static int link_report(struct link *l)
+/* Prints the link's error, if any. When the connection drops, Paho fails what is in flight
+ * (often before on_lost runs), so a failed publish says whether the link is down. */
+static void link_report(struct link *l)
 {
+	int down = l->client != NULL && !MQTTAsync_isConnected(l->client);
+
 	pthread_mutex_lock(&l->mu);
 	if (l->broken)
-		fprintf(stderr, PROG ": %s\n", l->err);
+		fprintf(stderr, PROG ": %s%s%s\n", l->err,
+			down && strstr(l->err, "lost") == NULL ? "; not connected to " : "",
+			down && strstr(l->err, "lost") == NULL ? l->uri : "");
 	pthread_mutex_unlock(&l->mu);
-	return -1;
 }
 
 /* ---- publish ------------------------------------------------------------------------ */
@@ -960,6 +969,9 @@ static long long window_size(struct link *l, const struct opts *o)
 	return k;
 }
 
+/* Publishes --count messages from the main thread and waits for every acknowledgement.
+ * (Publishing from the acknowledgement callback instead would save the hand-over, but
+ * Paho 1.3 calls it with its own lock held and MQTTAsync_sendMessage there deadlocks.) */
 static int publish_run(struct publisher *p)
 {
 	const struct opts *o = p->o;
@@ -1030,10 +1042,7 @@ static int count_wait(struct link *l, const struct opts *o)
 	}
 	rc = l->received >= l->want ? 0 : -1;
 	if (rc != 0 && !l->broken)
-		link_fail(l, "timed out after %lld s: %lld of %lld messages arrived", o->timeout_s,
-			  l->received, l->want);
-	else if (rc != 0)
-		fprintf(stderr, PROG ": %lld of %lld messages arrived\n", l->received, l->want);
+		link_fail(l, "timed out after %lld s", o->timeout_s);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
 }
@@ -1069,6 +1078,9 @@ static int count_main(const struct opts *o)
 			o->session ? " (session kept 3600 s after disconnect)" : "");
 	if (count_wait(&l, o) != 0) {
 		link_report(&l);
+		pthread_mutex_lock(&l.mu);
+		fprintf(stderr, PROG ": %lld of %lld messages arrived\n", l.received, l.want);
+		pthread_mutex_unlock(&l.mu);
 		goto out;
 	}
 	count_print(&l);
