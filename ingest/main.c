@@ -98,25 +98,47 @@ static struct norm_limits limits_of(const struct ingest_options *o)
 	return l;
 }
 
-/* The topic filters of every source, shared with $share/GROUP/ when grouped. */
+/* True if every topic filter f matches is also matched by wide ("city/#" covers
+ * "city/acme/+"). Only the '#' form is recognised: anything else counts as not covered,
+ * which costs at most a duplicate delivery that the unique key absorbs. */
+static int covered_by(const char *wide, const char *f)
+{
+	size_t n = strlen(wide);
+
+	if (strcmp(wide, "#") == 0)
+		return f[0] != '$';
+	if (n < 2 || strcmp(wide + n - 2, "/#") != 0)
+		return strcmp(wide, f) == 0;
+	return strncmp(wide, f, n - 1) == 0 || (strncmp(wide, f, n - 2) == 0 && f[n - 2] == '\0');
+}
+
+static void add_filter(struct ingest *in, struct norm_buf *b, const char *filter)
+{
+	if (in->o.group != NULL)
+		xcheck(norm_buf_printf(b, "$share/%s/%s", in->o.group, filter));
+	else
+		xcheck(norm_buf_printf(b, "%s", filter));
+	xcheck(norm_buf_append(b, "", 1)); /* filters are NUL-separated */
+}
+
+/* The catch-all filter and every source filter it does not cover, shared with
+ * $share/GROUP/ when grouped. Listening wider than the sources is what turns a device
+ * publishing on a topic no source maps into a reject row instead of silence. */
 static void subscribe(struct ingest *in, const struct norm_schema *s)
 {
-	size_t n;
+	size_t n, count = 0;
 	const struct norm_source *src = norm_schema_sources(s, &n);
-	char **filters = xcalloc(n, sizeof(*filters));
+	const char **filters = xcalloc(n + 1, sizeof(*filters));
 	struct norm_buf b = {0};
 
-	for (size_t i = 0; i < n; i++) {
-		b.len = 0;
-		if (in->o.group != NULL)
-			xcheck(norm_buf_printf(&b, "$share/%s/%s", in->o.group, src[i].topic));
-		else
-			xcheck(norm_buf_printf(&b, "%s", src[i].topic));
-		filters[i] = xstrdup(b.data);
-	}
-	mqtt_subscribe_set(in->mqtt, (const char *const *)filters, n);
+	if (in->o.catch_all != NULL)
+		add_filter(in, &b, in->o.catch_all);
 	for (size_t i = 0; i < n; i++)
-		free(filters[i]);
+		if (in->o.catch_all == NULL || !covered_by(in->o.catch_all, src[i].topic))
+			add_filter(in, &b, src[i].topic);
+	for (size_t at = 0; at < b.len; at += strlen(b.data + at) + 1)
+		filters[count++] = b.data + at;
+	mqtt_subscribe_set(in->mqtt, filters, count);
 	free(filters);
 	norm_buf_free(&b);
 }

@@ -22,6 +22,8 @@ const struct config_def ingest_option_defs[] = {
 	 "MQTT client id, also names the persistent session (default ingest-HOSTNAME)"},
 	{"group", CONFIG_STRING, NULL, 0, 0, NULL, 0,
 	 "share the subscription with other instances as $share/GROUP/... (horizontal scale-out)"},
+	{"catch_all", CONFIG_STRING, "city/#", 0, 0, NULL, 1,
+	 "also listen here, so a payload on a topic no source maps is kept in rejects; \"\" = off"},
 	{"username", CONFIG_STRING, NULL, 0, 0, NULL, 0, "MQTT username"},
 	{"password_file", CONFIG_SECRET_FILE, NULL, 0, 0, NULL, 0,
 	 "file holding the MQTT password (mode 0600)"},
@@ -68,6 +70,9 @@ void ingest_options_read(const struct config *c, struct ingest_options *o, char 
 	}
 	o->client_id = client_id_buf;
 	o->group = config_string(c, "group");
+	o->catch_all = config_string(c, "catch_all");
+	if (o->catch_all != NULL && o->catch_all[0] == '\0')
+		o->catch_all = NULL;
 	o->username = config_string(c, "username");
 	o->password_file = config_string(c, "password_file");
 	o->ca_file = config_string(c, "ca_file");

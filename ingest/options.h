@@ -16,6 +16,7 @@ extern const size_t ingest_option_count;
 
 struct ingest_options {
 	const char *broker, *db, *schemas, *client_id, *group;
+	const char *catch_all; /* NULL: listen to the sources' filters only */
 	const char *username, *password_file, *ca_file, *cert_file, *key_file;
 	const char *spool_dir;
 	uint64_t spool_max;
