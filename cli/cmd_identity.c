@@ -160,7 +160,6 @@ static int commit(const struct args *a, const struct ident_set *set, char *err, 
 		return -1;
 	if (a->reload_pid != NULL)
 		return broker_reload(a->reload_pid, err, len);
-	fprintf(stderr, "citylink: the broker applies this on reload: systemctl reload mosquitto\n");
 	return 0;
 }
 
@@ -234,8 +233,10 @@ static int run(enum ident_kind kind, int argc, char **argv)
 	if (strcmp(a.verb, "list") != 0 && (lock = broker_lock(a.dir, err, sizeof(err))) < 0)
 		goto out;
 	path_in(path, sizeof(path), a.dir, "identities");
-	if (ident_load(path, &set, err, sizeof(err)) != 0)
+	if ((rc = ident_load(path, &set, err, sizeof(err))) != 0) {
+		rc = rc == -2 ? 1 : 2;
 		goto out;
+	}
 	if (strcmp(a.verb, "list") == 0) {
 		ident_print(stdout, &set, kind);
 		rc = 0;
@@ -248,6 +249,11 @@ static int run(enum ident_kind kind, int argc, char **argv)
 		err[0] = '\0';
 	}
 	rc = rc < 0 ? 2 : rc;
+	if (rc == 0 && strcmp(a.verb, "list") != 0 && a.reload_pid == NULL) {
+		fflush(stdout);
+		fprintf(stderr, "citylink: the broker applies this on reload: systemctl reload "
+				"mosquitto\n");
+	}
 out:
 	if (rc != 0 && err[0] != '\0')
 		fprintf(stderr, "citylink: %s %s: %s\n", ident_kind_name(kind), a.verb, err);

@@ -15,15 +15,15 @@
 static const char *const kind_names[] = {"device", "staff", "service"};
 
 /* What each service role may do: "read TOPIC" / "write TOPIC" ACL lines. The ingest reads
- * every device topic (also through a $share group) and writes the normalized stream and
- * its status; alerts reads that stream and the acks and writes the staff topics. */
+ * every device topic and writes the normalized stream and its status; alerts reads that
+ * stream and the acks and writes the staff topics. A $share/GROUP/ subscription needs no
+ * line of its own: Mosquitto checks the topic without the prefix (tested with --group). */
 static const struct {
 	const char *role;
 	const char *lines[6];
 } roles[] = {
-	{"ingest", {"read city/#", "read $share/+/city/#", "write std/#",
-		    "write citylink/status/ingest/#"}},
-	{"alerts", {"read std/#", "read $share/+/std/#", "read staff/ack/#", "write staff/#",
+	{"ingest", {"read city/#", "write std/#", "write citylink/status/ingest/#"}},
+	{"alerts", {"read std/#", "read staff/ack/#", "write staff/#",
 		    "write citylink/status/alerts/#"}},
 	{"simulator", {"write city/#"}},
 	{"monitor", {"read citylink/status/#"}},
@@ -61,7 +61,7 @@ int ident_name_check(const char *what, const char *s, char *err, size_t len)
 				 "no MQTT wildcards, '/', spaces or ':')", what, s, c);
 		return -1;
 	}
-	if (!name_char(s[0]) || s[0] == '.' || s[0] == '_' || s[0] == '-') {
+	if (s[0] == '.' || s[0] == '_' || s[0] == '-') {
 		snprintf(err, len, "%s \"%s\" must start with a letter or digit", what, s);
 		return -1;
 	}
@@ -191,19 +191,24 @@ int ident_load(const char *path, struct ident_set *set, char *err, size_t len)
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		size_t n = strlen(line);
 		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
+		if (n > 0 && line[n - 1] == '\n') {
 			line[--n] = '\0';
-		else if (!feof(f))
-			snprintf(why, sizeof(why), "line too long"), rc = -1;
-		if (rc == 0 && (line[0] == '#' || line[strspn(line, " \t")] == '\0'))
-			continue;
-		if (rc == 0)
+		} else if (!feof(f)) {
+			snprintf(why, sizeof(why), "line too long");
+			rc = -1;
+			break;
+		}
+		/* Comments and blank lines are kept out of the set (and of the rewrite). */
+		if (line[0] != '#' && line[strspn(line, " \t")] != '\0')
 			rc = parse_line(line, set, why, sizeof(why));
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(err, len, "%s:%d: %s", path, lineno, why);
-	else if (ferror(f))
-		snprintf(err, len, "%s: %s", path, strerror(errno)), rc = -1;
+		rc = -2;
+	} else if (ferror(f)) {
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
 	fclose(f);
 	return rc;
 }

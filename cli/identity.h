@@ -38,8 +38,9 @@ int ident_name_check(const char *what, const char *s, char *err, size_t len);
 /* The service roles ("ingest", "alerts", "simulator", "monitor"): 1 if role is one. */
 int ident_role_known(const char *role);
 
-/* Reads path into an empty set; a missing file is an empty registry. Returns 0, or -1
- * with "PATH:LINE: reason" in err. Free with ident_set_free. */
+/* Reads path into an empty set; a missing file is an empty registry. Returns 0, -1 when
+ * it cannot be read ("PATH: reason" in err) or -2 when a line is wrong ("PATH:LINE:
+ * reason"). Free with ident_set_free. */
 int ident_load(const char *path, struct ident_set *set, char *err, size_t len);
 
 void ident_set_free(struct ident_set *set);

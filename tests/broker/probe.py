@@ -7,6 +7,11 @@ TLS) and prints one line saying what the broker did.
   probe.py [CONN] route FILTER --pub-user U --pub-password P TOPIC
         subscribes FILTER with CONN, publishes TOPIC (QoS 1) as U, waits, and prints
         "suback <code> puback <code> received <n>"
+  probe.py [CONN] --client-id ID session FILTER     leaves a persistent MQTT 5 session
+        (expiry 1 h) subscribed to FILTER at QoS 1 -> "session"
+  probe.py [CONN] flood TOPIC N                -> "acked <n>" once N QoS 1 publishes are acked
+  probe.py [CONN] --client-id ID drain         resumes the session, counts what it delivers
+        until 2 s pass without a message -> "received <n>"
 CONN: --port P [--ws] [--user U --password PW] [--ca CA [--cert C --key K] [--tls-max 1.1]]
 
 paho-mqtt 1.6 parses but drops the PUBACK reason code (on_publish gets only the mid), so
@@ -19,6 +24,8 @@ import time
 import warnings
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 WAIT = 1.0
 # TLS 1.0/1.1 are deprecated: the probe uses them on purpose, to see them refused.
@@ -40,6 +47,7 @@ class Client(mqtt.Client):
 
 def make(args, user, password, cid):
     c = Client(cid, "websockets" if args.ws else "tcp")
+    c.persistent = args.action in ("session", "drain")
     if user:
         c.username_pw_set(user, password)
     if args.ca:
@@ -57,7 +65,10 @@ def make(args, user, password, cid):
 
 
 def connect(args, user, password, cid):
-    c = make(args, user, password, cid)
+    return connect_with(make(args, user, password, cid), args)
+
+
+def connect_with(c, args):
     done = threading.Event()
     result = {}
 
@@ -74,8 +85,13 @@ def connect(args, user, password, cid):
     # The handshake and CONNACK are read here, not in paho's thread: under TLS 1.3 a
     # missing client certificate is only reported (as an alert) after the handshake.
     deadline = time.time() + 5
+    props = None
+    if getattr(c, "persistent", False):
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
     try:
-        c.connect("127.0.0.1", args.port, keepalive=10)
+        c.connect("127.0.0.1", args.port, keepalive=10, clean_start=not c.persistent,
+                  properties=props)
         while not done.is_set() and time.time() < deadline:
             c.loop(0.1)
     except ssl.SSLError:
@@ -97,6 +113,47 @@ def publish(c, topic):
     while info.mid not in c.puback and time.time() < deadline:
         time.sleep(0.01)
     return c.puback.get(info.mid, "none")
+
+
+def session(args):
+    c, line = connect(args, args.user, args.password, args.client_id)
+    if c is None:
+        return line
+    done = threading.Event()
+    c.on_subscribe = lambda *a: done.set()
+    c.subscribe(args.rest[0], qos=1)
+    done.wait(5)
+    c.disconnect()
+    c.loop_stop()
+    return "session"
+
+
+def flood(args):
+    c, line = connect(args, args.user, args.password, "probe-flood")
+    if c is None:
+        return line
+    n = int(args.rest[1])
+    mids = [c.publish(args.rest[0], b"%d" % i, qos=1).mid for i in range(n)]
+    deadline = time.time() + 60
+    while sum(1 for m in mids if c.puback.get(m) in (0, 16)) < n and time.time() < deadline:
+        time.sleep(0.05)
+    c.disconnect()
+    return "acked %d" % sum(1 for m in mids if c.puback.get(m) in (0, 16))
+
+
+def drain(args):
+    got = []
+    c = make(args, args.user, args.password, args.client_id)
+    c.on_message = lambda client, userdata, msg: got.append(msg.payload)
+    c2, line = connect_with(c, args)
+    if c2 is None:
+        return line
+    last = -1
+    while last != len(got):
+        last = len(got)
+        time.sleep(2)
+    c.disconnect()
+    return "received %d" % len(set(got))
 
 
 def route(args):
@@ -137,7 +194,8 @@ def main():
     p.add_argument("--ws", action="store_true", help="MQTT over websockets")
     p.add_argument("--pub-user")
     p.add_argument("--pub-password")
-    p.add_argument("action", choices=["connect", "publish", "route"])
+    p.add_argument("--client-id")
+    p.add_argument("action", choices=["connect", "publish", "route", "session", "flood", "drain"])
     p.add_argument("rest", nargs="*")
     args = p.parse_intermixed_args()
     if args.action == "connect":
@@ -149,9 +207,11 @@ def main():
         if c is not None:
             line = "puback %s" % publish(c, args.rest[0])
             c.disconnect()
-    else:
+    elif args.action == "route":
         args.filter, args.topic = args.rest
         line = route(args)
+    else:
+        line = {"session": session, "flood": flood, "drain": drain}[args.action](args)
     print(line)
 
 

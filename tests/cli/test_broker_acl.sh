@@ -11,20 +11,12 @@ harness_skip_unless_servers
 harness_init
 . tests/ingest/lib.sh
 trap 'ingest_cleanup; harness_cleanup; rm -rf "$TMP"' EXIT
-BROKER_ETC=$HARNESS_TMP/broker
-PROBE="/usr/bin/python3 tests/broker/probe.py"
-
-# add KIND NAME ARGS...: makes the account, prints its generated password
-add() {
-	kind=$1
-	shift
-	"$CITYLINK" "$kind" add "$@" --broker-dir "$BROKER_ETC" 2>/dev/null | sed -n 's/^password: //p'
-}
-PA=$(add device dev-a --source ft)
-PB=$(add device dev-b --source ft)
-PS=$(add staff alice --group environment --group facilities)
-PAL=$(add service alerts)
-PIN=$(add service ingest)
+. tests/broker/lib.sh
+PA=$(account device dev-a --source ft)
+PB=$(account device dev-b --source ft)
+PS=$(account staff alice --group environment --group facilities)
+PAL=$(account service alerts)
+PIN=$(account service ingest)
 expect_eq "generated passwords are 32 characters" "${#PA} ${#PS} ${#PIN}" "32 32 32"
 expect_eq "device list" "$("$CITYLINK" device list --broker-dir "$BROKER_ETC")" \
 "dev-a                            ft
@@ -76,7 +68,7 @@ expect_eq "removed device refused after reload" "$(probe --user dev-b --password
 expect_eq "acl no longer names it" "$(grep -c 'dev-b' "$BROKER_ETC/acl")" "0"
 expect_eq "device list after remove" "$("$CITYLINK" device list --broker-dir "$BROKER_ETC")" "dev-a                            ft"
 # An account added while the broker runs works after the reload.
-PC=$("$CITYLINK" device add dev-c --source ft --broker-dir "$BROKER_ETC" --reload-pid "$HARNESS_TMP/mqtt/broker.pid" 2>/dev/null | sed -n 's/^password: //p')
+PC=$(account device dev-c --source ft --reload-pid "$HARNESS_TMP/mqtt/broker.pid")
 sleep 0.5
 # (0, not 16: the stopped ingest's persistent $share subscription still matches.)
 expect_eq "device added at run time" "$(probe --user dev-c --password "$PC" publish city/ft/dev-c)" "puback 0"

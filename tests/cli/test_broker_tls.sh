@@ -8,8 +8,7 @@
 . tests/harness/servers.sh
 harness_skip_unless_servers
 harness_init
-BROKER_ETC=$HARNESS_TMP/broker
-PROBE="/usr/bin/python3 tests/broker/probe.py"
+. tests/broker/lib.sh
 CA=$BROKER_ETC/tls/ca.crt
 
 sh deploy/make-ca.sh "$BROKER_ETC/tls" dev-a >/dev/null 2>&1 || fail "make-ca"
@@ -19,7 +18,7 @@ expect_eq "make-ca: server cert for localhost and 127.0.0.1" \
 	"$(openssl x509 -in "$BROKER_ETC/tls/server.crt" -noout -ext subjectAltName | tail -n 1 | tr -d ' ')" \
 	"DNS:localhost,IPAddress:127.0.0.1"
 expect_eq "make-ca: keys are private" "$(stat -c %a "$BROKER_ETC/tls/dev-a.key")" "600"
-PA=$("$CITYLINK" device add dev-a --source acme --broker-dir "$BROKER_ETC" 2>/dev/null | sed -n 's/^password: //p')
+PA=$(account device dev-a --source acme)
 
 broker_start_conf broker-config/mosquitto.conf || { fail "start broker"; finish; exit 1; }
 tls() { $PROBE --port "$BROKER_PORT_8883" --ca "$CA" "$@" 2>&1; }
