@@ -45,11 +45,18 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := bench/bench_normalize.c bench/topic_scale.c
 
+# The shipped config files are generated from the option tables (deploy/config_sample.c).
+$(BUILD)/config-sample: $(BUILD)/deploy/config_sample.o $(BUILD)/ingest/options.o $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+config-samples: $(BUILD)/config-sample
+	$(BUILD)/config-sample ingest >deploy/config/ingest.conf
+
 # Keep intermediate objects (the test binaries' .o files) so a rebuild relinks only.
 .SECONDARY:
 
-.PHONY: all test check-deps unit bench fuzz fuzz-build install clean
-all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load
+.PHONY: all test check-deps unit bench fuzz fuzz-build install clean config-samples
+all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load $(BUILD)/config-sample
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,9 +122,13 @@ build/fuzz/fuzz_schema_load: fuzz/fuzz_schema_load.c $(NORM_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) fuzz/fuzz_schema_load.c $(NORM_SRC) $(PKG_LIBS) -lm -o $@
 
+# FHS layout, configs kept on upgrade: see deploy/install.sh for every path.
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/citylink $(DESTDIR)$(PREFIX)/bin/citylink
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" LOCALSTATEDIR="$(LOCALSTATEDIR)" \
+		UNITDIR="$(UNITDIR)" BUILD="$(BUILD)" sh deploy/install.sh
 
 clean:
 	rm -rf build

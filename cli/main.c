@@ -16,6 +16,9 @@ static const struct {
 	{"db", cmd_db, "db migrate --db CONNINFO --schemas DIR   create or migrate the tables"},
 	{"rejects", cmd_rejects, "rejects list|replay --db CONNINFO ...   refused payloads; re-run them after a fix"},
 	{"status", cmd_status, "status [--broker URI]   every service's health and counters"},
+	{"device", cmd_device, "device add|list|remove ID --source S   a device's broker account"},
+	{"staff", cmd_staff, "staff add|list|remove NAME --group G   a staff member's broker account"},
+	{"service", cmd_service, "service add|list|remove NAME [--role R]   a daemon's broker account"},
 };
 
 static void usage(FILE *out)

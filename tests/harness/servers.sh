@@ -122,3 +122,33 @@ broker_stop() {
 	done
 	rm -f "$HARNESS_TMP/mqtt/broker.pid"
 }
+
+# broker_start_conf FILE [CONF_LINES]: runs Mosquitto with a shipped config file (one
+# source of truth), rewriting only what a test must: each "listener N" gets a free port
+# (BROKER_PORT_N; MQTT_PORT/MQTT_URI name the first listener), /etc/citylink/broker/
+# becomes $BROKER_ETC/ (default $HARNESS_TMP/broker; the caller fills it first: passwd,
+# acl, tls/) and /var/lib/mosquitto/ the harness's own dir; a log and pid file are added.
+broker_start_conf() {
+	src=$1
+	shift
+	BROKER_ETC=${BROKER_ETC:-$HARNESS_TMP/broker}
+	mkdir -p "$HARNESS_TMP/mqtt"
+	cp "$src" "$HARNESS_TMP/mqtt/mosquitto.conf"
+	MQTT_PORT=""
+	for n in $(sed -n 's/^listener \([0-9][0-9]*\).*/\1/p' "$src"); do
+		p=$(harness_free_port) || return 1
+		sed -i "s/^listener $n\\b/listener $p/" "$HARNESS_TMP/mqtt/mosquitto.conf"
+		eval "BROKER_PORT_$n=$p"
+		[ -n "$MQTT_PORT" ] || MQTT_PORT=$p
+	done
+	sed -i -e "s|/etc/citylink/broker/|$BROKER_ETC/|g" \
+		-e "s|/var/lib/mosquitto/|$HARNESS_TMP/mqtt/|g" "$HARNESS_TMP/mqtt/mosquitto.conf"
+	{
+		echo "log_dest file $HARNESS_TMP/mqtt/broker.log"
+		echo "pid_file $HARNESS_TMP/mqtt/broker.pid"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} >>"$HARNESS_TMP/mqtt/mosquitto.conf"
+	# Started as root, Mosquitto drops to its own user, which must read and own its files.
+	[ "$(id -u)" -eq 0 ] && chown -R mosquitto "$HARNESS_TMP/mqtt" "$BROKER_ETC"
+	broker_resume
+}
