@@ -77,6 +77,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/te
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
+# The simulator's generator lives in cli/: its unit test links those objects too.
+SIM_OBJ := $(addprefix $(BUILD)/cli/,sim.o sim_rules.o sim_values.o example.o)
+$(BUILD)/tests/test_sim: $(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(SIM_OBJ) $(COMMON_LIB) $(NORM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
+
 check-deps:
 	@sh deploy/install-deps.sh
 

@@ -16,6 +16,7 @@ static const struct {
 	{"db", cmd_db, "db migrate --db CONNINFO --schemas DIR   create or migrate the tables"},
 	{"rejects", cmd_rejects, "rejects list|replay --db CONNINFO ...   refused payloads; re-run them after a fix"},
 	{"status", cmd_status, "status [--broker URI]   every service's health and counters"},
+	{"simulate", cmd_simulate, "simulate --broker URI --schemas DIR [--devices N] [--rate R] ...   publish realistic vendor payloads"},
 };
 
 static void usage(FILE *out)
