@@ -5,6 +5,7 @@
 #   make bench        normalizer benchmarks (optimised build)
 #   make fuzz         libFuzzer targets (clang), FUZZ_SECONDS each
 #   make install      PREFIX/DESTDIR honoured
+#   make run          the whole platform locally (deploy/run.sh); Ctrl-C stops it
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -48,7 +49,7 @@ BENCH_SRC := bench/bench_normalize.c bench/topic_scale.c
 # Keep intermediate objects (the test binaries' .o files) so a rebuild relinks only.
 .SECONDARY:
 
-.PHONY: all test check-deps unit bench fuzz fuzz-build install clean
+.PHONY: all test check-deps unit bench fuzz fuzz-build install clean run
 all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load
 
 $(BUILD)/%.o: %.c
@@ -92,6 +93,11 @@ test: check-deps
 	sh tests/run.sh build/san
 
 unit: $(UNIT_BIN)
+
+# Installs what is missing, builds, and runs broker, database, daemons and simulator
+# with private data under ./var (deploy/run.sh says what it starts and what to try).
+run:
+	sh deploy/run.sh
 
 bench: check-deps
 	@# CFLAGS through the environment: on the command line it would replace the flags the

@@ -254,26 +254,39 @@ static struct device *next_device(struct sim *sim, int64_t now_ms)
 	return NULL;
 }
 
-/* Moves the built messages into out; a malformed message is cut in half. */
+/* A scalar device reports one field per message, each at its own instant (two at one
+ * instant would be two records for one device and time): the one with the bad value when
+ * there is one, else the fields in turn. Other formats: the one message. */
+static size_t pick_item(const struct example_set *set, const struct device *d, int bad_field)
+{
+	for (size_t i = 0; bad_field >= 0 && i < set->n; i++)
+		if (set->items[i].mapping != NULL && (int)set->items[i].mapping->field == bad_field)
+			return i;
+	return (size_t)d->records % set->n;
+}
+
+/* Moves the chosen message into out; a malformed one is cut in half. */
 static int take(struct example_set *set, const struct device *d, enum sim_bad bad, int bad_field,
 		const struct norm_rule *incident, struct sim_tick *out)
 {
-	out->items = calloc(set->n, sizeof(*out->items));
-	if (out->items == NULL)
+	struct example *ex;
+	struct sim_message *msg;
+
+	if (set->n == 0)
+		return 0;
+	if ((out->items = calloc(1, sizeof(*out->items))) == NULL)
 		return -1;
-	for (size_t i = 0; i < set->n; i++) {
-		struct sim_message *msg = &out->items[out->n++];
-		const struct norm_mapping *m = set->items[i].mapping;
-		msg->topic = set->items[i].topic;
-		msg->payload = set->items[i].payload;
-		set->items[i].topic = set->items[i].payload = NULL;
-		msg->source = d->src;
-		msg->device = d->id;
-		msg->incident = incident;
-		msg->bad = m == NULL || (int)m->field == bad_field ? bad : SIM_GOOD;
-		if (msg->bad == SIM_BAD_MALFORMED)
-			msg->payload[strlen(msg->payload) / 2] = '\0';
-	}
+	ex = &set->items[pick_item(set, d, bad_field)];
+	msg = &out->items[out->n++];
+	msg->topic = ex->topic;
+	msg->payload = ex->payload;
+	ex->topic = ex->payload = NULL;
+	msg->source = d->src;
+	msg->device = d->id;
+	msg->incident = incident;
+	msg->bad = ex->mapping == NULL || (int)ex->mapping->field == bad_field ? bad : SIM_GOOD;
+	if (msg->bad == SIM_BAD_MALFORMED)
+		msg->payload[strlen(msg->payload) / 2] = '\0';
 	return 0;
 }
 

@@ -33,7 +33,8 @@ struct sim_message {
 	const struct norm_rule *incident; /* the rule this message is meant to trip, or NULL */
 };
 
-/* The messages of one device at one instant: one, or one per field for scalar sources. */
+/* The message of one device at one instant (none when every device is silent). Scalar
+ * sources send one field per message, taking turns. */
 struct sim_tick {
 	struct sim_message *items;
 	size_t n;
