@@ -53,7 +53,7 @@ struct counts {
 
 static void print_summary(const struct counts *c, int64_t elapsed_ms)
 {
-	printf("simulate: t=%llds published=%ld bad=%ld failed=%ld incidents=%ld",
+	printf("simulate: t=%llds published=%ld bad=%ld failed=%ld in_incident=%ld",
 	       (long long)(elapsed_ms / 1000), c->published, c->bad, c->failed, c->incidents);
 	for (size_t i = 0; i < c->n_standards; i++)
 		printf(" %s=%ld", c->standards[i].id, c->per_standard[i]);
