@@ -5,6 +5,7 @@
 #   make bench        normalizer benchmarks (optimised build)
 #   make fuzz         libFuzzer targets (clang), FUZZ_SECONDS each
 #   make install      PREFIX/DESTDIR honoured
+#   make run          the whole platform locally (deploy/run.sh); Ctrl-C stops it
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -55,7 +56,7 @@ config-samples: $(BUILD)/config-sample
 # Keep intermediate objects (the test binaries' .o files) so a rebuild relinks only.
 .SECONDARY:
 
-.PHONY: all test check-deps unit bench fuzz fuzz-build install clean config-samples
+.PHONY: all test check-deps unit bench fuzz fuzz-build install clean config-samples run
 all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load $(BUILD)/config-sample
 
 $(BUILD)/%.o: %.c
@@ -84,6 +85,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/te
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
+# The simulator's generator lives in cli/: its unit test links those objects too.
+SIM_OBJ := $(addprefix $(BUILD)/cli/,sim.o sim_rules.o sim_values.o example.o)
+$(BUILD)/tests/test_sim: $(BUILD)/tests/unit/test_sim.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(SIM_OBJ) $(COMMON_LIB) $(NORM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
+
 check-deps:
 	@sh deploy/install-deps.sh
 
@@ -93,6 +100,11 @@ test: check-deps
 	sh tests/run.sh build/san
 
 unit: $(UNIT_BIN)
+
+# Installs what is missing, builds, and runs broker, database, daemons and simulator
+# with private data under ./var (deploy/run.sh says what it starts and what to try).
+run:
+	sh deploy/run.sh
 
 bench: check-deps
 	@# CFLAGS through the environment: on the command line it would replace the flags the

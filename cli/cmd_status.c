@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/mqtt.h"
+#include "common/secret.h"
 
 #define MAX_SERVICES 256
 
@@ -76,23 +77,37 @@ int cmd_status(int argc, char **argv)
 	char err[512], id[64];
 	struct mqtt *m;
 	long wait_ms = 1000;
+	const char *password_file = NULL;
+	char *password = NULL;
 
 	for (int i = 0; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--broker") == 0)
 			o.uri = argv[i + 1];
 		else if (strcmp(argv[i], "--wait-ms") == 0)
 			wait_ms = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--username") == 0)
+			o.username = argv[i + 1];
+		else if (strcmp(argv[i], "--password-file") == 0)
+			password_file = argv[i + 1];
 		else
 			argc = -1;
 	}
 	if (argc < 0 || argc % 2 != 0) {
-		fprintf(stderr, "usage: citylink status [--broker URI] [--wait-ms MS]\n");
+		fprintf(stderr, "usage: citylink status [--broker URI] [--wait-ms MS] [--username U "
+				"--password-file F]\n");
 		return 2;
 	}
+	if (password_file != NULL && (password = secret_read(password_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "citylink: status: %s\n", err);
+		return 2;
+	}
+	o.password = password;
 	snprintf(id, sizeof(id), "citylink-status-%ld", (long)getpid());
 	o.client_id = id;
 	pthread_mutex_init(&c.mu, NULL);
-	if ((m = mqtt_create(&o, on_status, &c, err, sizeof(err))) == NULL) {
+	m = mqtt_create(&o, on_status, &c, err, sizeof(err));
+	free(password); /* Paho copied it */
+	if (m == NULL) {
 		fprintf(stderr, "citylink: status: %s\n", err);
 		return 2;
 	}

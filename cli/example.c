@@ -34,6 +34,7 @@ struct sample {
 /* What one example_build carries around. */
 struct build {
 	const struct norm_source *src;
+	const struct example_input *in;
 	char *err;
 	size_t errlen;
 };
@@ -94,52 +95,81 @@ static int is_short(double v, double *clean)
 	return fabs(*clean - v) <= 1e-9 * fmax(1.0, fabs(v));
 }
 
-/* Close enough to the middle to still be a middle value: 5% of the range. */
-static int near_middle(const struct norm_field *f, double v)
+/* Close enough to the target to still be that value: within tol (a share of the range;
+ * 5% for the guide's round numbers, finer for the simulator's readings). */
+static int near_target(const struct norm_field *f, double target, double tol, double v)
 {
-	double tol = f->has_range ? (f->max - f->min) * 0.05 : fmax(1.0, fabs(middle(f)) * 0.05);
-	return fabs(v - middle(f)) <= tol;
+	double abs_tol = f->has_range ? (f->max - f->min) * tol : fmax(1.0, fabs(target) * tol);
+	return fabs(v - target) <= abs_tol;
 }
 
-static int good_payload(const struct norm_field *f, const struct norm_mapping *m, double raw)
+static int good_payload(const struct norm_field *f, const struct norm_mapping *m, double target,
+			double tol, double raw)
 {
 	double v = to_standard(f, m, raw);
-	return valid_number(f, v) && near_middle(f, v);
+	return valid_number(f, v) && near_target(f, target, tol, v);
 }
 
 /*
- * The payload number for the middle value, as a person would write it: the exact value
- * when it is short (72.5 degF, not 72.50000000001), else the shortest rounding that still
- * normalizes near the middle (0.33 rather than 0.333333333); for an integer field whose
- * middle has no short payload form (50 s in hours), a whole value next to the middle that
- * has one (54 s = 0.015 h). The exact value when nothing better is found.
+ * The payload number for the target value (the middle for the guide), as a person would
+ * write it: the exact value when it is short (72.5 degF, not 72.50000000001), else the
+ * shortest rounding that still normalizes near the target (0.33 rather than 0.333333333);
+ * for an integer field whose target has no short payload form (50 s in hours), a whole
+ * value next to it that has one (54 s = 0.015 h). The exact value when nothing better is
+ * found (also for a target outside the range: a deliberately bad message).
  */
-static double payload_number(const struct norm_field *f, const struct norm_mapping *m)
+static double payload_number(const struct norm_field *f, const struct norm_mapping *m,
+			     double target, double tol)
 {
-	double exact = to_payload(f, m, middle(f)), clean;
+	double exact = to_payload(f, m, target), clean;
 
-	if (is_short(exact, &clean) && good_payload(f, m, clean))
+	if (is_short(exact, &clean) && good_payload(f, m, target, tol, clean))
 		return clean;
 	for (int digits = 0; digits <= 6; digits++) {
 		double p = pow(10, digits), cand = nearbyint(exact * p) / p;
-		if (good_payload(f, m, cand))
+		if (good_payload(f, m, target, tol, cand))
 			return cand;
 	}
 	for (int k = 1; f->type == NORM_INTEGER && k <= 1000; k++) {
 		for (int sign = -1; sign <= 1; sign += 2) {
-			double raw = to_payload(f, m, middle(f) + sign * k);
-			if (is_short(raw, &clean) && good_payload(f, m, clean))
+			double raw = to_payload(f, m, target + sign * k);
+			if (is_short(raw, &clean) && good_payload(f, m, target, tol, clean))
 				return clean;
 		}
 	}
 	return exact;
 }
 
-/* The map key to send: one whose target is true for booleans (the interesting case),
- * and in range for numbers; else the first. */
-static const struct norm_map_entry *pick_key(const struct norm_field *f,
-					     const struct norm_mapping *m)
+/* The map key whose target is the wanted value v, or NULL. */
+static const struct norm_map_entry *key_for(const struct norm_field *f, const struct norm_mapping *m,
+					    const struct example_value *v)
 {
+	const struct norm_map_entry *best = NULL;
+
+	for (size_t i = 0; i < m->n_map; i++) {
+		const struct norm_map_entry *e = &m->map[i];
+		if (f->type == NORM_BOOLEAN && e->boolean == (v->number != 0))
+			return e;
+		if (f->type == NORM_ENUM && e->enum_index == (size_t)v->number)
+			return e;
+		if ((f->type == NORM_NUMBER || f->type == NORM_INTEGER) && valid_number(f, e->number) &&
+		    (best == NULL || fabs(e->number - v->number) < fabs(best->number - v->number)))
+			best = e;
+	}
+	return best;
+}
+
+/* The map key to send: the one for the wanted value v when given and mapped; else one
+ * whose target is true for booleans (the interesting case), and in range for numbers;
+ * else the first. */
+static const struct norm_map_entry *pick_key(const struct norm_field *f,
+					     const struct norm_mapping *m,
+					     const struct example_value *v)
+{
+	const struct norm_map_entry *wanted = v ? key_for(f, m, v) : NULL;
+
+	if (wanted != NULL)
+		return wanted;
 	for (size_t i = 0; i < m->n_map; i++) {
 		const struct norm_map_entry *e = &m->map[i];
 		if (f->type == NORM_BOOLEAN ? e->boolean
@@ -170,30 +200,51 @@ static void sample_from_key(const char *key, struct sample *out)
 	}
 }
 
-static void sample_for(const struct norm_field *f, const struct norm_mapping *m,
+/* The wanted value of m's field in record `record`, or NULL for the example's own. */
+static const struct example_value *wanted(const struct build *b, const struct norm_mapping *m,
+					  int record)
+{
+	const struct example_value *v;
+
+	if (b->in->values == NULL)
+		return NULL;
+	v = &b->in->values[(size_t)record * b->src->standard->n_fields + m->field];
+	return v->set ? v : NULL;
+}
+
+static void sample_for(const struct build *b, const struct norm_mapping *m, int record,
 		       struct sample *out)
 {
+	const struct norm_field *f = &b->src->standard->fields[m->field];
+	const struct example_value *v = wanted(b, m, record);
+
 	memset(out, 0, sizeof(*out));
 	out->kind = SAMPLE_TEXT;
 	if (m->n_map > 0) {
-		sample_from_key(pick_key(f, m)->key, out);
+		sample_from_key(pick_key(f, m, v)->key, out);
 		return;
 	}
 	switch (f->type) {
 	case NORM_NUMBER:
 	case NORM_INTEGER:
 		out->kind = SAMPLE_NUMBER;
-		out->number = payload_number(f, m);
+		out->number = v ? payload_number(f, m, v->number, 0.001) : payload_number(f, m, middle(f), 0.05);
 		break;
 	case NORM_BOOLEAN:
 		out->kind = SAMPLE_BOOL;
-		out->boolean = 1;
+		out->boolean = v ? v->number != 0 : 1;
 		break;
 	case NORM_ENUM:
-		snprintf(out->text, sizeof(out->text), "%s", f->n_values ? f->values[0] : "");
+		if (v != NULL && (size_t)v->number < f->n_values)
+			snprintf(out->text, sizeof(out->text), "%s", f->values[(size_t)v->number]);
+		else
+			snprintf(out->text, sizeof(out->text), "%s", f->n_values ? f->values[0] : "");
 		break;
 	case NORM_STRING:
-		snprintf(out->text, sizeof(out->text), "%s-01", f->name);
+		if (v != NULL && v->text != NULL)
+			snprintf(out->text, sizeof(out->text), "%s", v->text);
+		else
+			snprintf(out->text, sizeof(out->text), "%s-01", f->name);
 		if (f->max_length > 0 && strlen(out->text) > (size_t)f->max_length)
 			out->text[f->max_length] = '\0'; /* field names are ASCII */
 		break;
@@ -255,12 +306,13 @@ static int highest_level(const struct norm_source *src)
 
 /* What fills wildcard level `level` (1-based): the device id, the scalar field's name, a
  * value of a field read from the topic, or else a device-like id. */
-static void level_text(const struct norm_source *src, int level, const struct norm_mapping *scalar,
+static void level_text(const struct build *b, int level, const struct norm_mapping *scalar,
 		       char *buf, size_t len)
 {
+	const struct norm_source *src = b->src;
 	struct sample s;
 
-	snprintf(buf, len, "%s", EXAMPLE_DEVICE);
+	snprintf(buf, len, "%s", b->in->device);
 	if (level == src->device_topic_level)
 		return;
 	if (scalar != NULL && level == src->field_topic_level) {
@@ -270,7 +322,7 @@ static void level_text(const struct norm_source *src, int level, const struct no
 	for (size_t i = 0; i < src->n_mappings; i++) {
 		const struct norm_mapping *m = &src->mappings[i];
 		if (m->topic_level == level) {
-			sample_for(&src->standard->fields[m->field], m, &s);
+			sample_for(b, m, 0, &s);
 			sample_text(&s, buf, len);
 			return;
 		}
@@ -278,9 +330,10 @@ static void level_text(const struct norm_source *src, int level, const struct no
 }
 
 /* The filter with its wildcards filled in; '#' becomes as many levels as are read. */
-static int build_topic(const struct norm_source *src, const struct norm_mapping *scalar,
+static int build_topic(const struct build *b, const struct norm_mapping *scalar,
 		       struct norm_buf *out)
 {
+	const struct norm_source *src = b->src;
 	const char *p = src->topic;
 	char text[160];
 	int level = 1, rc = 0;
@@ -291,13 +344,13 @@ static int build_topic(const struct norm_source *src, const struct norm_mapping 
 		if (n == 1 && p[0] == '#') {
 			int end = highest_level(src) > level ? highest_level(src) : level;
 			for (; level <= end && rc == 0; level++) {
-				level_text(src, level, scalar, text, sizeof(text));
+				level_text(b, level, scalar, text, sizeof(text));
 				rc = norm_buf_printf(out, "%s%s", level > 1 ? "/" : "", text);
 			}
 			break;
 		}
 		if (n == 1 && p[0] == '+')
-			level_text(src, level, scalar, text, sizeof(text));
+			level_text(b, level, scalar, text, sizeof(text));
 		else
 			snprintf(text, sizeof(text), "%.*s", n, p);
 		rc = norm_buf_printf(out, "%s%s", level > 1 ? "/" : "", text);
@@ -333,9 +386,9 @@ static int place(struct build *b, cJSON *root, cJSON *item, const struct norm_pa
 	return 0;
 }
 
-static cJSON *geojson_point(void)
+static cJSON *geojson_point(const struct example_input *in)
 {
-	const double coords[2] = {EXAMPLE_LON, EXAMPLE_LAT}; /* GeoJSON: longitude first */
+	const double coords[2] = {in->lon, in->lat}; /* GeoJSON: longitude first */
 	cJSON *pt = cJSON_CreateObject();
 	cJSON *c = cJSON_CreateDoubleArray(coords, 2);
 
@@ -351,10 +404,10 @@ static cJSON *geojson_point(void)
 static int place_geo(struct build *b, cJSON *root, cJSON *item, const struct norm_mapping *m)
 {
 	if (m->geojson.path != NULL)
-		return place(b, root, item, &m->geojson, geojson_point());
-	if (place(b, root, item, &m->lat, cJSON_CreateNumber(EXAMPLE_LAT)) < 0)
+		return place(b, root, item, &m->geojson, geojson_point(b->in));
+	if (place(b, root, item, &m->lat, cJSON_CreateNumber(b->in->lat)) < 0)
 		return -1;
-	return place(b, root, item, &m->lon, cJSON_CreateNumber(EXAMPLE_LON));
+	return place(b, root, item, &m->lon, cJSON_CreateNumber(b->in->lon));
 }
 
 /* A time as the source reads it; ISO 8601 in Korea Standard Time, as a local device
@@ -378,11 +431,12 @@ static cJSON *time_value(enum norm_time_as as, int64_t ms)
 static int fill_record(struct build *b, cJSON *root, cJSON *item, int index)
 {
 	const struct norm_source *src = b->src;
-	int64_t when = EXAMPLE_TIME_MS + index * src->standard->interval_ms;
+	int64_t step = b->in->step_ms > 0 ? b->in->step_ms : src->standard->interval_ms;
+	int64_t when = b->in->time_ms + index * step;
 	struct sample s;
 
 	if (src->device_path.path != NULL &&
-	    place(b, root, item, &src->device_path, cJSON_CreateString(EXAMPLE_DEVICE)) < 0)
+	    place(b, root, item, &src->device_path, cJSON_CreateString(b->in->device)) < 0)
 		return -1;
 	if (src->n_time_paths > 0 &&
 	    place(b, root, item, &src->time_paths[0], time_value(src->time_as, when)) < 0)
@@ -394,7 +448,7 @@ static int fill_record(struct build *b, cJSON *root, cJSON *item, int index)
 		if (f->type == NORM_GEO) {
 			rc = place_geo(b, root, item, m);
 		} else if (m->topic_level == 0 && m->n_paths > 0) {
-			sample_for(f, m, &s);
+			sample_for(b, m, index, &s);
 			rc = place(b, root, item, &m->paths[0], sample_json(&s));
 		}
 		if (rc < 0)
@@ -427,7 +481,7 @@ static cJSON *batch_message(struct build *b)
 	cJSON *list = batch->path ? cJSON_CreateArray() : root;
 	int rc = root && list ? 0 : fail(b->err, b->errlen, "out of memory");
 
-	for (int i = 0; i < EXAMPLE_BATCH && rc == 0; i++) {
+	for (int i = 0; i < b->in->records && rc == 0; i++) {
 		cJSON *item = cJSON_CreateObject();
 		if (item == NULL || !cJSON_AddItemToArray(list, item))
 			rc = fail(b->err, b->errlen, "out of memory");
@@ -456,6 +510,7 @@ static cJSON *batch_message(struct build *b)
 static cJSON *senml_record(struct build *b, cJSON *pack, const char *name)
 {
 	cJSON *rec = cJSON_CreateObject();
+	char bn[160];
 	int ok = 1;
 
 	if (rec == NULL || !cJSON_AddItemToArray(pack, rec)) {
@@ -464,9 +519,10 @@ static cJSON *senml_record(struct build *b, cJSON *pack, const char *name)
 		return NULL;
 	}
 	if (cJSON_GetArraySize(pack) == 1) {
+		snprintf(bn, sizeof(bn), "urn:dev:%s:", b->in->device);
 		if (b->src->device_topic_level == 0)
-			ok = cJSON_AddStringToObject(rec, "bn", "urn:dev:" EXAMPLE_DEVICE ":") != NULL;
-		ok = ok && cJSON_AddNumberToObject(rec, "bt", (double)(EXAMPLE_TIME_MS / 1000)) != NULL;
+			ok = cJSON_AddStringToObject(rec, "bn", bn) != NULL;
+		ok = ok && cJSON_AddNumberToObject(rec, "bt", (double)(b->in->time_ms / 1000)) != NULL;
 	}
 	if (!ok || cJSON_AddStringToObject(rec, "n", name) == NULL) {
 		fail(b->err, b->errlen, "out of memory");
@@ -485,7 +541,7 @@ static int senml_value(struct build *b, cJSON *pack, const struct norm_mapping *
 
 	if (rec == NULL)
 		return -1;
-	sample_for(f, m, &s);
+	sample_for(b, m, 0, &s);
 	if (s.kind == SAMPLE_NUMBER && m->n_map == 0)
 		u = example_senml_unit(m->unit ? m->unit : f->unit, strstr(f->name, "humid") != NULL);
 	ok = u == NULL || cJSON_AddStringToObject(rec, "u", u) != NULL;
@@ -503,11 +559,11 @@ static int senml_geo(struct build *b, cJSON *pack, const struct norm_mapping *m)
 {
 	cJSON *lat = senml_record(b, pack, m->names[0]);
 	if (lat == NULL || cJSON_AddStringToObject(lat, "u", "lat") == NULL ||
-	    cJSON_AddNumberToObject(lat, "v", EXAMPLE_LAT) == NULL)
+	    cJSON_AddNumberToObject(lat, "v", b->in->lat) == NULL)
 		return fail(b->err, b->errlen, "out of memory");
 	cJSON *lon = senml_record(b, pack, m->names[1]);
 	if (lon == NULL || cJSON_AddStringToObject(lon, "u", "lon") == NULL ||
-	    cJSON_AddNumberToObject(lon, "v", EXAMPLE_LON) == NULL)
+	    cJSON_AddNumberToObject(lon, "v", b->in->lon) == NULL)
 		return fail(b->err, b->errlen, "out of memory");
 	return 0;
 }
@@ -542,7 +598,7 @@ static int add_example(struct build *b, struct example_set *set, const struct no
 
 	if (grown != NULL)
 		set->items = grown;
-	if (grown == NULL || payload == NULL || build_topic(b->src, m, &topic) != 0) {
+	if (grown == NULL || payload == NULL || build_topic(b, m, &topic) != 0) {
 		free(payload);
 		norm_buf_free(&topic);
 		return fail(b->err, b->errlen, "out of memory");
@@ -560,7 +616,7 @@ static int scalar_examples(struct build *b, struct example_set *set)
 		const struct norm_mapping *m = &b->src->mappings[i];
 		if (m->n_names == 0)
 			continue;
-		sample_for(&b->src->standard->fields[m->field], m, &s);
+		sample_for(b, m, 0, &s);
 		sample_text(&s, text, sizeof(text));
 		if (add_example(b, set, m, strdup(text)) < 0)
 			return -1;
@@ -595,7 +651,16 @@ static char *reindent(const char *s)
 int example_build(const struct norm_source *src, struct example_set *set, char *err,
 		  size_t errlen)
 {
-	struct build b = {src, err, errlen};
+	const struct example_input in = {EXAMPLE_DEVICE, EXAMPLE_TIME_MS, 0, EXAMPLE_LAT,
+					 EXAMPLE_LON, EXAMPLE_BATCH, 0, NULL};
+
+	return example_build_from(src, &in, set, err, errlen);
+}
+
+int example_build_from(const struct norm_source *src, const struct example_input *in,
+		       struct example_set *set, char *err, size_t errlen)
+{
+	struct build b = {src, in, err, errlen};
 	cJSON *msg;
 
 	if (src->format == NORM_FMT_SCALAR)
@@ -605,8 +670,8 @@ int example_build(const struct norm_source *src, struct example_set *set, char *
 						   : senml_message(&b);
 	if (msg == NULL)
 		return -1;
-	char *printed = cJSON_Print(msg);
-	char *payload = printed ? reindent(printed) : NULL;
+	char *printed = in->compact ? cJSON_PrintUnformatted(msg) : cJSON_Print(msg);
+	char *payload = printed == NULL ? NULL : in->compact ? strdup(printed) : reindent(printed);
 	cJSON_free(printed);
 	cJSON_Delete(msg);
 	return add_example(&b, set, NULL, payload);

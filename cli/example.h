@@ -29,6 +29,26 @@ struct example_set {
 	size_t n;
 };
 
+/* One field's value for example_build_from, in the standard's unit. */
+struct example_value {
+	int set;           /* 0: the example's middle value */
+	double number;     /* number, integer: the value; boolean: 0 or 1; enum: the value's index */
+	const char *text;  /* string fields (borrowed); NULL: the example's text */
+};
+
+/* What the messages carry instead of the guide's fixed example (the simulator's devices). */
+struct example_input {
+	const char *device;
+	int64_t time_ms;   /* the first record's time */
+	int64_t step_ms;   /* between the records of a batch; 0: the standard's interval */
+	double lat, lon;
+	int records;       /* json-batch: records per message (at least 1) */
+	int compact;       /* JSON on one line rather than pretty-printed */
+	/* records x the standard's n_fields, one row per record; NULL: every value the middle.
+	 * A number outside the field's range goes into the payload as it is (a bad message). */
+	const struct example_value *values;
+};
+
 /*
  * Builds the examples of src into *set (zero it first; free with example_set_free, also
  * on failure): one message for json, json-batch (two records) and senml, one per mapped
@@ -37,6 +57,10 @@ struct example_set {
  */
 int example_build(const struct norm_source *src, struct example_set *set, char *err,
 		  size_t errlen);
+
+/* The same with the device, time, position and values of in (borrowed for the call). */
+int example_build_from(const struct norm_source *src, const struct example_input *in,
+		       struct example_set *set, char *err, size_t errlen);
 
 /*
  * Normalizes each example of src's set with s, received at EXAMPLE_TIME_MS, and keeps

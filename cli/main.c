@@ -19,6 +19,7 @@ static const struct {
 	{"device", cmd_device, "device add|list|remove ID --source S   a device's broker account"},
 	{"staff", cmd_staff, "staff add|list|remove NAME --group G   a staff member's broker account"},
 	{"service", cmd_service, "service add|list|remove NAME [--role R]   a daemon's broker account"},
+	{"simulate", cmd_simulate, "simulate --broker URI --schemas DIR [--devices N] [--rate R] ...   publish realistic vendor payloads"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,321 @@
+#!/bin/sh
+# `make run`: the whole platform on this machine, from a fresh clone. Installs what is
+# missing, builds, then starts Mosquitto and PostgreSQL from Debian's binaries (never the
+# system services) with private data under ./var on free loopback ports, migrates the
+# database, starts citylink-ingest, citylink-alerts and `citylink simulate`, and prints what
+# to try. Ctrl-C (or SIGTERM) stops everything; running it again resumes with the same data.
+#
+# Environment: CITYLINK_VAR (default ./var), CITYLINK_BUILD (default build),
+# CITYLINK_SKIP_DEPS=1 / CITYLINK_SKIP_BUILD=1 (tests: the build is already there),
+# CITYLINK_SIM_ARGS (extra flags for citylink simulate).
+set -u
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO" || exit 1
+VAR=${CITYLINK_VAR:-$REPO/var}
+BUILD=${CITYLINK_BUILD:-build}
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
+ACCOUNTS="citylink-ingest citylink-alerts citylink-simulate demo-staff"
+AS_PG=""
+DAEMONS=""   # name:pid of what we started in the background, in start order
+
+say() { printf 'run: %s\n' "$*"; }
+die() { printf 'run: %s\n' "$*" >&2; stop_all; exit 1; }
+
+# ---- ports and directories ----
+
+# Free for a server: like the servers, ignore connections of the last run in TIME_WAIT.
+port_free() {
+	python3 -c "import socket,sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', int(sys.argv[1])))" "$1" 2>/dev/null
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The ports of the last run when they are still free, else new ones (saved in var/ports).
+choose_ports() {
+	PG_PORT="" MQTT_PORT=""
+	# shellcheck disable=SC1091
+	[ -f "$VAR/ports" ] && . "$VAR/ports"
+	{ [ -n "$PG_PORT" ] && port_free "$PG_PORT"; } || PG_PORT=$(free_port)
+	{ [ -n "$MQTT_PORT" ] && port_free "$MQTT_PORT" && [ "$MQTT_PORT" != "$PG_PORT" ]; } ||
+		MQTT_PORT=$(free_port)
+	printf 'PG_PORT=%s\nMQTT_PORT=%s\n' "$PG_PORT" "$MQTT_PORT" >"$VAR/ports"
+}
+
+can_reach() { runuser -u "$1" -- test -x "$2" 2>/dev/null; }
+
+# Where PostgreSQL's cluster and the broker's files live. As root the servers run as the
+# postgres and mosquitto users, which cannot traverse a home directory such as /root
+# (mode 0700): then they live in /var/tmp/citylink-<hash of VAR> (kept across reboots,
+# unlike /tmp), linked from var/pg and var/broker so they are still found under var/.
+service_dirs() {
+	PG_DIR=$VAR/pg
+	BROKER_DIR=$VAR/broker
+	[ "$(id -u)" -eq 0 ] || return 0
+	AS_PG="runuser -u postgres --"
+	if [ ! -L "$VAR/pg" ] && can_reach postgres "$VAR" && can_reach mosquitto "$VAR"; then
+		mkdir -p "$PG_DIR" "$BROKER_DIR"
+	else
+		shared=/var/tmp/citylink-$(printf '%s' "$VAR" | cksum | cut -d ' ' -f 1)
+		PG_DIR=$shared/pg
+		BROKER_DIR=$shared/broker
+		mkdir -p "$PG_DIR" "$BROKER_DIR" && chmod 755 "$shared"
+		[ -L "$VAR/pg" ] || ln -s "$PG_DIR" "$VAR/pg"
+		[ -L "$VAR/broker" ] || ln -s "$BROKER_DIR" "$VAR/broker"
+		say "postgres and mosquitto cannot reach $VAR: their files are in $shared (linked from var/)"
+	fi
+	chown postgres "$PG_DIR"
+	chmod 700 "$PG_DIR"
+	mkdir -p "$BROKER_DIR/data"
+	chown -R mosquitto "$BROKER_DIR"
+}
+
+# ---- accounts ----
+
+# One password per account, made once and kept in var/secrets (mode 0600, as the daemons'
+# password_file requires).
+secrets() {
+	mkdir -p "$VAR/secrets" && chmod 700 "$VAR/secrets"
+	for a in $ACCOUNTS; do
+		f=$VAR/secrets/$a.pass
+		[ -s "$f" ] && continue
+		(umask 077 && od -An -N 18 -tx1 /dev/urandom | tr -d ' \n' >"$f")
+	done
+}
+
+# The local accounts and what each may do. The deploy tooling (`citylink service add`,
+# `citylink staff add`) writes the same files for production; this is the local stand-in.
+broker_accounts() {
+	: >"$BROKER_DIR/passwd"
+	for a in $ACCOUNTS; do
+		mosquitto_passwd -b "$BROKER_DIR/passwd" "$a" "$(cat "$VAR/secrets/$a.pass")" || return 1
+	done
+	cat >"$BROKER_DIR/acl" <<-'ACL'
+	# ingest reads every device topic and publishes the normalized stream and its status
+	user citylink-ingest
+	topic read city/#
+	topic write std/#
+	topic readwrite citylink/status/#
+	# alerts reads the normalized stream, publishes situations and reads acks
+	user citylink-alerts
+	topic read std/#
+	topic readwrite staff/#
+	topic readwrite citylink/status/#
+	# the simulator stands in for every device
+	user citylink-simulate
+	topic write city/#
+	# a staff member of every group: reads situations and notices, acknowledges them
+	user demo-staff
+	topic read staff/#
+	topic write staff/ack/#
+	topic read citylink/status/#
+	ACL
+	chmod 600 "$BROKER_DIR/passwd" "$BROKER_DIR/acl"
+	[ "$(id -u)" -ne 0 ] || chown mosquitto "$BROKER_DIR/passwd" "$BROKER_DIR/acl"
+}
+
+# ---- servers ----
+
+# The production broker settings that matter (broker-config/), on loopback only.
+broker_config() {
+	cat >"$BROKER_DIR/mosquitto.conf" <<-CONF
+	# Generated by deploy/run.sh for a local run; rewritten on every start.
+	listener $MQTT_PORT 127.0.0.1
+	allow_anonymous false
+	password_file $BROKER_DIR/passwd
+	acl_file $BROKER_DIR/acl
+	# persistent sessions survive a restart; saved every 10 s at most
+	persistence true
+	persistence_location $BROKER_DIR/data/
+	autosave_interval 10
+	# the daemons publish in bursts: Paho stalls when in-flight reaches Receive Maximum
+	max_inflight_messages 1000
+	# a stopped ingest must not make the broker drop what devices send meanwhile
+	max_queued_messages 100000
+	max_queued_bytes 268435456
+	set_tcp_nodelay true
+	log_dest stderr
+	log_timestamp_format %Y-%m-%dT%H:%M:%S
+	CONF
+}
+
+wait_port() {
+	for _ in $(seq 1 200); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Runs a program in the background, in its own session (so a terminal's Ctrl-C reaches
+# only this script, which then stops everything in order), logging to var/log/NAME.log.
+start_bg() {
+	name=$1
+	shift
+	setsid "$@" >>"$VAR/log/$name.log" 2>&1 &
+	echo $! >"$VAR/run/$name.pid"
+	DAEMONS="$DAEMONS $name:$!"
+}
+
+start_broker() {
+	broker_accounts || die "cannot create the broker accounts"
+	broker_config
+	start_bg mosquitto "$MOSQUITTO" -c "$BROKER_DIR/mosquitto.conf"
+	wait_port "$MQTT_PORT" || die "mosquitto did not start: see $VAR/log/mosquitto.log"
+}
+
+start_pg() {
+	if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+		$AS_PG "$PGBIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C \
+			>"$VAR/log/initdb.log" 2>&1 || die "initdb failed: see $VAR/log/initdb.log"
+	fi
+	# The port and socket directory go on the command line: a rerun may pick a new port.
+	$AS_PG "$PGBIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+		-o "-p $PG_PORT -h 127.0.0.1 -k $PG_DIR" start >/dev/null 2>&1 ||
+		die "PostgreSQL did not start: see $PG_DIR/postgres.log"
+	ln -sf "$PG_DIR/postgres.log" "$VAR/log/postgres.log"
+	head -n 1 "$PG_DIR/data/postmaster.pid" >"$VAR/run/postgres.pid"
+	PG_ADMIN="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres"
+	DB="host=127.0.0.1 port=$PG_PORT user=postgres dbname=citylink"
+	if [ -z "$("$PGBIN/psql" "$PG_ADMIN" -XAtc "SELECT 1 FROM pg_database WHERE datname = 'citylink'")" ]; then
+		"$PGBIN/psql" "$PG_ADMIN" -Xqc "CREATE DATABASE citylink" || die "cannot create the database"
+	fi
+}
+
+# ---- the platform ----
+
+wait_ready() {
+	for _ in $(seq 1 300); do
+		grep -q 'event=ready' "$VAR/log/$1.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "$1 did not become ready: see $VAR/log/$1.log"
+}
+
+start_platform() {
+	MQTT_URI=mqtt://127.0.0.1:$MQTT_PORT
+	"$BUILD/citylink" db migrate --db "$DB" --schemas schemas >>"$VAR/log/migrate.log" 2>&1 ||
+		die "citylink db migrate failed: see $VAR/log/migrate.log"
+	mkdir -p "$VAR/spool"
+	start_bg ingest "$BUILD/citylink-ingest" --broker "$MQTT_URI" --db "$DB" --schemas schemas \
+		--spool "$VAR/spool" --client-id ingest-local --username citylink-ingest \
+		--password-file "$VAR/secrets/citylink-ingest.pass"
+	wait_ready ingest
+	if [ -x "$BUILD/citylink-alerts" ]; then
+		start_bg alerts "$BUILD/citylink-alerts" --broker "$MQTT_URI" --db "$DB" --schemas schemas \
+			--client-id alerts-local --username citylink-alerts \
+			--password-file "$VAR/secrets/citylink-alerts.pass"
+		wait_ready alerts
+	else
+		say "$BUILD/citylink-alerts is not built: no situations will be raised"
+	fi
+	# shellcheck disable=SC2086
+	start_bg simulate "$BUILD/citylink" simulate --broker "$MQTT_URI" --schemas schemas \
+		--username citylink-simulate --password-file "$VAR/secrets/citylink-simulate.pass" \
+		${CITYLINK_SIM_ARGS:-}
+}
+
+print_help() {
+	pw=$VAR/secrets/demo-staff.pass
+	cat <<-EOF
+
+	citylink is running (logs in $VAR/log/, Ctrl-C stops everything):
+	  broker      $MQTT_URI (accounts in $BROKER_DIR/passwd, passwords in $VAR/secrets/)
+	  database    $DB
+	  simulator   $(head -n 1 "$VAR/log/simulate.log" 2>/dev/null | sed 's/^simulate: //')
+
+	Try:
+	  $PGBIN/psql "$DB" -c 'SELECT device_id, time, fill_level, temperature FROM std_trash_bin ORDER BY time DESC LIMIT 10'
+	  $PGBIN/psql "$DB" -c 'SELECT received_at, topic, reason FROM rejects ORDER BY received_at DESC LIMIT 5'
+	  mosquitto_sub -h 127.0.0.1 -p $MQTT_PORT -u demo-staff -P "\$(cat $pw)" -t 'staff/#' -v
+	  mosquitto_pub -h 127.0.0.1 -p $MQTT_PORT -u demo-staff -P "\$(cat $pw)" -t staff/ack/ALERT_ID -m '{"by":"demo-staff","note":"on my way"}'
+	  $BUILD/citylink status --broker $MQTT_URI --username demo-staff --password-file $pw
+	  tail -f $VAR/log/simulate.log
+
+	EOF
+}
+
+# ---- stopping ----
+
+pid_of() {
+	for entry in $DAEMONS; do
+		[ "${entry%%:*}" = "$1" ] && echo "${entry#*:}"
+	done
+}
+
+stop_one() {
+	pid=$(pid_of "$1")
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 1 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		say "$1 did not stop in 15 s: killing it"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rm -f "$VAR/run/$1.pid"
+}
+
+# In reverse order: the producers first, so the daemons can finish what they hold.
+stop_all() {
+	trap '' INT TERM
+	[ -n "${SLEEPER:-}" ] && kill "$SLEEPER" 2>/dev/null && wait "$SLEEPER" 2>/dev/null
+	for name in simulate alerts ingest mosquitto; do
+		stop_one "$name"
+	done
+	if [ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
+		$AS_PG "$PGBIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1
+	fi
+	rm -f "$VAR/run/postgres.pid" "$VAR/run/runner.pid"
+}
+
+on_signal() {
+	say "stopping"
+	stop_all
+	say "stopped; run it again to resume with the same data"
+	exit 0
+}
+
+# ---- main ----
+
+main() {
+	mkdir -p "$VAR/log" "$VAR/run" || exit 1
+	if [ -f "$VAR/run/runner.pid" ] && kill -0 "$(cat "$VAR/run/runner.pid")" 2>/dev/null; then
+		say "already running (pid $(cat "$VAR/run/runner.pid")); stop it with Ctrl-C first" >&2
+		exit 1
+	fi
+	echo $$ >"$VAR/run/runner.pid"
+	trap on_signal INT TERM
+	[ "${CITYLINK_SKIP_DEPS:-0}" = 1 ] || sh deploy/install-deps.sh || die "installing dependencies failed"
+	[ "${CITYLINK_SKIP_BUILD:-0}" = 1 ] || make -s BUILD="$BUILD" all || die "the build failed"
+	[ -x "$PGBIN/pg_ctl" ] && [ -x "$MOSQUITTO" ] || die "PostgreSQL or Mosquitto is not installed"
+	choose_ports
+	service_dirs
+	secrets
+	start_broker
+	start_pg
+	start_platform
+	sleep 1
+	print_help
+	# Watch: a daemon that exits on its own stops the run (its log says why).
+	while :; do
+		sleep 1 &
+		SLEEPER=$!
+		wait $SLEEPER
+		for entry in $DAEMONS; do
+			kill -0 "${entry#*:}" 2>/dev/null && continue
+			die "${entry%%:*} exited: see $VAR/log/${entry%%:*}.log"
+		done
+	done
+}
+
+main "$@"
