@@ -7,6 +7,9 @@
 #   make install      PREFIX/DESTDIR honoured
 #   make run          the whole platform locally (deploy/run.sh); Ctrl-C stops it
 
+# `make` alone builds everything, whatever rule comes first below.
+.DEFAULT_GOAL := all
+
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc

@@ -16,7 +16,7 @@ VAR=${CITYLINK_VAR:-$REPO/var}
 BUILD=${CITYLINK_BUILD:-build}
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
-ACCOUNTS="citylink-ingest citylink-alerts citylink-simulate demo-staff"
+ACCOUNTS="citylink-ingest citylink-alerts citylink-simulate citylink-monitor demo-staff"
 AS_PG=""
 DAEMONS=""   # name:pid of what we started in the background, in start order
 
@@ -89,35 +89,26 @@ secrets() {
 	done
 }
 
-# The local accounts and what each may do. The deploy tooling (`citylink service add`,
-# `citylink staff add`) writes the same files for production; this is the local stand-in.
+# The local accounts, made with the commands ops use in production (`citylink service|staff
+# add`, which write passwd and the generated acl). Made once; a rerun keeps them.
+account() {
+	kind=$1
+	name=$2
+	shift 2
+	"$BUILD/citylink" "$kind" list --broker-dir "$BROKER_DIR" 2>/dev/null |
+		grep -q "^$name " && return 0
+	"$BUILD/citylink" "$kind" add "$name" "$@" --broker-dir "$BROKER_DIR" \
+		--password-file "$VAR/secrets/$name.pass" >>"$VAR/log/accounts.log" 2>&1
+}
+
 broker_accounts() {
-	: >"$BROKER_DIR/passwd"
-	for a in $ACCOUNTS; do
-		mosquitto_passwd -b "$BROKER_DIR/passwd" "$a" "$(cat "$VAR/secrets/$a.pass")" || return 1
-	done
-	cat >"$BROKER_DIR/acl" <<-'ACL'
-	# ingest reads every device topic and publishes the normalized stream and its status
-	user citylink-ingest
-	topic read city/#
-	topic write std/#
-	topic readwrite citylink/status/#
-	# alerts reads the normalized stream, publishes situations and reads acks
-	user citylink-alerts
-	topic read std/#
-	topic readwrite staff/#
-	topic readwrite citylink/status/#
-	# the simulator stands in for every device
-	user citylink-simulate
-	topic write city/#
-	# a staff member of every group: reads situations and notices, acknowledges them
-	user demo-staff
-	topic read staff/#
-	topic write staff/ack/#
-	topic read citylink/status/#
-	ACL
-	chmod 600 "$BROKER_DIR/passwd" "$BROKER_DIR/acl"
-	[ "$(id -u)" -ne 0 ] || chown mosquitto "$BROKER_DIR/passwd" "$BROKER_DIR/acl"
+	account service citylink-ingest --role ingest &&
+		account service citylink-alerts --role alerts &&
+		account service citylink-simulate --role simulator &&
+		account service citylink-monitor --role monitor || return 1
+	# A staff member of every group: reads situations and notices, acknowledges them.
+	# shellcheck disable=SC2046 # one --group flag per group
+	account staff demo-staff $(sed -n 's/^ *- *\([a-z0-9-]*\).*/--group \1/p' schemas/groups.yaml)
 }
 
 # ---- servers ----
@@ -207,14 +198,10 @@ start_platform() {
 		--spool "$VAR/spool" --client-id ingest-local --username citylink-ingest \
 		--password-file "$VAR/secrets/citylink-ingest.pass"
 	wait_ready ingest
-	if [ -x "$BUILD/citylink-alerts" ]; then
-		start_bg alerts "$BUILD/citylink-alerts" --broker "$MQTT_URI" --db "$DB" --schemas schemas \
-			--client-id alerts-local --username citylink-alerts \
-			--password-file "$VAR/secrets/citylink-alerts.pass"
-		wait_ready alerts
-	else
-		say "$BUILD/citylink-alerts is not built: no situations will be raised"
-	fi
+	start_bg alerts "$BUILD/citylink-alerts" --broker "$MQTT_URI" --db "$DB" --schemas schemas \
+		--client-id alerts-local --username citylink-alerts \
+		--password-file "$VAR/secrets/citylink-alerts.pass"
+	wait_ready alerts
 	# shellcheck disable=SC2086
 	start_bg simulate "$BUILD/citylink" simulate --broker "$MQTT_URI" --schemas schemas \
 		--username citylink-simulate --password-file "$VAR/secrets/citylink-simulate.pass" \
@@ -235,7 +222,7 @@ print_help() {
 	  $PGBIN/psql "$DB" -c 'SELECT received_at, topic, reason FROM rejects ORDER BY received_at DESC LIMIT 5'
 	  mosquitto_sub -h 127.0.0.1 -p $MQTT_PORT -u demo-staff -P "\$(cat $pw)" -t 'staff/#' -v
 	  mosquitto_pub -h 127.0.0.1 -p $MQTT_PORT -u demo-staff -P "\$(cat $pw)" -t staff/ack/ALERT_ID -m '{"by":"demo-staff","note":"on my way"}'
-	  $BUILD/citylink status --broker $MQTT_URI --username demo-staff --password-file $pw
+	  $BUILD/citylink status --broker $MQTT_URI --username citylink-monitor --password-file $VAR/secrets/citylink-monitor.pass
 	  tail -f $VAR/log/simulate.log
 
 	EOF

@@ -115,8 +115,8 @@ for _ in $(seq 1 20); do
 	sleep 1
 done
 expect_eq "bad payloads are in rejects" "$(db "SELECT count(*) > 0 FROM rejects WHERE reason LIKE '%not JSON%' OR reason LIKE '%range%'")" t
-status=$("$BUILD/citylink" status --broker "mqtt://127.0.0.1:$MQTT_PORT" --username demo-staff \
-	--password-file "$VARDIR/secrets/demo-staff.pass" 2>&1)
+status=$("$BUILD/citylink" status --broker "mqtt://127.0.0.1:$MQTT_PORT" --username citylink-monitor \
+	--password-file "$VARDIR/secrets/citylink-monitor.pass" 2>&1)
 expect_contains "citylink status shows ingest" "$status" "ingest-local"
 
 rows_before=$(db "SELECT count(*) FROM std_air_quality")
