@@ -181,8 +181,9 @@ report() {
 		print_ratio "citylink/broker $sc (msg/s)" "$(ratio "$(field $sc citylink 4)" "$(field $sc broker 4)")"
 		print_ratio "citylink/python $sc (msg/s)" "$(ratio "$(field $sc citylink 4)" "$(field $sc python 4)")"
 		print_ratio "python/broker $sc (msg/s)" "$(ratio "$(field $sc python 4)" "$(field $sc broker 4)")"
-		print_ratio "python/citylink $sc (cpu per msg)" "$(ratio "$(field $sc python 5)" "$(field $sc citylink 5)")"
 		print_ratio "python/citylink $sc (peak rss)" "$(ratio "$(field $sc python 6)" "$(field $sc citylink 6)")"
+		print_ratio "citylink/python $sc (cpu per msg)" "$(ratio "$(field $sc citylink 5)" "$(field $sc python 5)")"
+		print_ratio "count-only/python $sc (cpu per msg)" "$(ratio "$(field $sc broker 5)" "$(field $sc python 5)")"
 	done
 	print_ratio "citylink/nofsync live (msg/s)" "$(ratio "$(field live citylink 4)" "$(field live nofsync 4)")"
 }
@@ -288,6 +289,10 @@ citylink_missing() {
 
 # ---- a. broker ceiling, b. python, c. citylink: live --------------------------------
 
+# The counter's CPU per 100k messages (it prints "..., cpu X.XX s"): Paho alone, the floor
+# for any consumer built on it.
+count_cpu() { per_100k 0 "$(sed -n 's/.*, cpu \([0-9.]*\) s$/\1/p' "$W/count-$1.out")"; }
+
 live_broker() {
 	"$MQTT_LOAD" count --broker "$MQTT_URI" --topic "$FILTER" --count "$N" \
 		--client-id bench-count-live --timeout "$TIMEOUT" >"$W/count-live.out" 2>"$W/count-live.log" &
@@ -300,7 +305,7 @@ live_broker() {
 	untrack "$_c"
 	[ $_rc -eq 0 ] || { fail_row live broker "counter: $(tail -n 1 "$W/count-live.log")"; return; }
 	# "received N messages in X.XXX s (R msg/s) first-to-last"
-	record live broker "$(awk '{ print $5 }' "$W/count-live.out")" - - "$PUB_RATE" first-to-last
+	record live broker "$(awk '{ print $5 }' "$W/count-live.out")" "$(count_cpu live)" - "$PUB_RATE" first-to-last
 }
 
 # live_db CONSUMER TABLE CLIENT_ID: the consumer is up and subscribed; publish N, time
@@ -368,7 +373,7 @@ catchup_broker() {
 		{ fail_row catch-up broker "counter: $(tail -n 1 "$W/count-cu.log")"; return; }
 	_secs=$(since "$_t0")
 	end_session bench-count-cu
-	record catch-up broker "$_secs" - - "$PUB_RATE" \
+	record catch-up broker "$_secs" "$(count_cpu cu)" - "$PUB_RATE" \
 		"start-to-last ($(awk '{ print $5 }' "$W/count-cu.out") s first-to-last)"
 }
 

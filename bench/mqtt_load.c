@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -1047,12 +1048,24 @@ static int count_wait(struct link *l, const struct opts *o)
 	return rc;
 }
 
+/* The process's CPU seconds so far: what the MQTT client library alone costs a consumer
+ * that does nothing with its messages (the benchmarks' floor for any Paho ingestor). */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0.0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void count_print(struct link *l)
 {
 	pthread_mutex_lock(&l->mu);
 	double secs = l->want > 0 ? l->nth - l->first : 0.0;
-	printf("received %lld messages in %.3f s (%.0f msg/s) first-to-last\n", l->want, secs,
-	       secs > 0 ? (double)l->want / secs : 0.0);
+	printf("received %lld messages in %.3f s (%.0f msg/s) first-to-last, cpu %.2f s\n",
+	       l->want, secs, secs > 0 ? (double)l->want / secs : 0.0, cpu_seconds());
 	pthread_mutex_unlock(&l->mu);
 }
 
