@@ -39,6 +39,11 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 COMMON_LIB := $(BUILD)/libcitylink-common.a
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The alerts library: the engine, CAP rendering and anything else of alerts/ except the
+# daemon's entry point (alerts/main.c), so unit tests and benches link it.
+ALERTS_SRC := $(filter-out alerts/main.c,$(wildcard alerts/*.c))
+ALERTS_OBJ := $(ALERTS_SRC:%.c=$(BUILD)/%.o)
+ALERTS_LIB := $(BUILD)/libcitylink-alerts.a
 INGEST_SRC := $(wildcard ingest/*.c)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -63,6 +68,10 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(ALERTS_LIB): $(ALERTS_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/citylink: $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB)
 	$(CC) $(LDFLAGS) $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
 
@@ -73,7 +82,7 @@ $(BUILD)/citylink-ingest: $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB)
 $(BUILD)/mqtt-load: $(BUILD)/bench/mqtt_load.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(COMMON_LIB) $(NORM_LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
