@@ -114,4 +114,8 @@ int engine_adopt_state(struct engine *to, const struct engine *from);
 /* Number of (rule, device) conditions currently active (for status counters). */
 size_t engine_active_count(const struct engine *e);
 
+/* 1 if (rule_id, device) is active, else 0 (also for an unknown rule or device): after a
+ * reload, a situation whose condition the new engine does not hold can be closed. */
+int engine_is_active(const struct engine *e, const char *rule_id, const char *device);
+
 #endif

@@ -1,0 +1,73 @@
+/*
+ * The engine's state, shared by engine.c (building, restoring, adopting) and
+ * engine_run.c (records and timers). Not for consumers: they use engine.h.
+ */
+#ifndef CITYLINK_ENGINE_INTERNAL_H
+#define CITYLINK_ENGINE_INTERNAL_H
+
+#include "alerts/engine.h"
+#include "alerts/history.h"
+
+enum cond_state { COND_IDLE, COND_PENDING, COND_ACTIVE };
+
+/* One (rule, device) condition. */
+struct cond {
+	int64_t since_ms;        /* PENDING: when `when` started to hold */
+	unsigned char state;     /* enum cond_state */
+};
+
+struct device {
+	char *id;
+	struct device *next;     /* hash chain */
+	struct device *all;      /* every device of the standard, newest first */
+	char *source;            /* of the last record, NULL before any */
+	int seen;                /* last_seen_ms is known (a record or engine_restore_seen) */
+	int64_t last_seen_ms;    /* arrival of the last record */
+	int64_t time_ms;         /* record time of the last record, 0 before any */
+	int has_values;
+	struct norm_value *last; /* last known value per field (texts owned, below) */
+	char **text;             /* owned copies behind last[i].text */
+	struct cond *cond;       /* one per rule of the standard */
+	unsigned char *applies;  /* per rule: passes the device filter; NULL = all apply */
+	struct history hist;     /* cap 0 when the standard's rules use no delta/rate */
+};
+
+/* The rules of one standard and the devices that sent it. */
+struct std_state {
+	const struct norm_standard *st;
+	const struct norm_rule **rules;
+	size_t n_rules;
+	int any_filter;          /* some rule has a device filter */
+	int any_timer;           /* some rule has for: or silent: */
+	int *watch;              /* field -> history column, -1 = not kept */
+	size_t n_watch;
+	int64_t keep_ms;         /* the longest delta/rate window */
+	struct device **buckets; /* hash table by device id */
+	size_t n_buckets, n_devices;
+	struct device *devices;  /* list through ->all */
+	double *scratch;         /* n_watch values for a history push */
+};
+
+struct engine {
+	const struct norm_schema *schema;
+	const struct norm_standard *std_base; /* norm_schema_standards: index by pointer */
+	struct std_state *stds;
+	size_t n_stds;
+	int64_t next_due;        /* lower bound of the next timer */
+	size_t active;
+};
+
+/* The state of standard st in e, or NULL when st is not of e's schema. */
+struct std_state *engine_std(const struct engine *e, const struct norm_standard *st);
+/* The device id of ss, created (all conditions idle) if new; NULL on out of memory. */
+struct device *engine_device(struct std_state *ss, const char *id);
+struct device *engine_find_device(const struct std_state *ss, const char *id);
+/* Copies the present values of a record (st's fields) into d's last known values.
+ * 0 or ENGINE_ENOMEM. */
+int engine_merge_values(struct device *d, const struct norm_standard *st,
+			const struct norm_value *v);
+/* Appends an event for (rule, device) to out; 0 or ENGINE_ENOMEM. */
+int engine_emit(struct engine_events *out, enum engine_event_kind kind, const struct norm_rule *r,
+		const struct std_state *ss, const struct device *d, int64_t since, int64_t at);
+
+#endif
