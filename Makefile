@@ -54,7 +54,7 @@ BENCH_SRC := bench/bench_normalize.c bench/topic_scale.c
 .SECONDARY:
 
 .PHONY: all test check-deps unit bench fuzz fuzz-build install clean
-all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load
+all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/citylink-alerts $(BUILD)/mqtt-load
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,8 +72,11 @@ $(ALERTS_LIB): $(ALERTS_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/citylink: $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+$(BUILD)/citylink: $(CLI_OBJ) $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+
+$(BUILD)/citylink-alerts: $(BUILD)/alerts/main.o $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 $(BUILD)/citylink-ingest: $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB)
 	$(CC) $(LDFLAGS) $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
@@ -127,6 +130,7 @@ build/fuzz/fuzz_schema_load: fuzz/fuzz_schema_load.c $(NORM_SRC)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/citylink $(DESTDIR)$(PREFIX)/bin/citylink
+	install -m 0755 $(BUILD)/citylink-alerts $(DESTDIR)$(PREFIX)/bin/citylink-alerts
 
 clean:
 	rm -rf build

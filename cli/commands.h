@@ -12,6 +12,8 @@ int cmd_normalize(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_rejects(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* Loads a schema directory, printing every problem to stderr; NULL if it is refused. */
 struct norm_schema *cli_load_schemas(const char *dir);

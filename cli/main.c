@@ -16,6 +16,8 @@ static const struct {
 	{"db", cmd_db, "db migrate --db CONNINFO --schemas DIR   create or migrate the tables"},
 	{"rejects", cmd_rejects, "rejects list|replay --db CONNINFO ...   refused payloads; re-run them after a fix"},
 	{"status", cmd_status, "status [--broker URI]   every service's health and counters"},
+	{"notify", cmd_notify, "notify --group G --headline TEXT [--severity S] [--description TEXT] [--broker URI] [--db CONNINFO]   a manual notice to staff"},
+	{"rules", cmd_rules, "rules check --schemas DIR   check the rules and groups (as schema check)"},
 };
 
 static void usage(FILE *out)
