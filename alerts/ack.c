@@ -39,8 +39,9 @@ static int take_text(const cJSON *o, const char *key, int required, char *buf, s
 	return 0;
 }
 
-/* CAP references: space-separated "sender,identifier,sent" triples. Each identifier must
- * be the situation id, or one of its messages ("<id>.<version>"). */
+/* CAP references: space-separated "sender,identifier,sent" triples (the sent part may be
+ * left out, as our own Update messages do). Each identifier must be the situation id, or
+ * one of its messages ("<id>.<version>"). */
 static int check_references(const char *refs, const char *id, char *err, size_t errlen)
 {
 	size_t idlen = strlen(id);
@@ -51,10 +52,12 @@ static int check_references(const char *refs, const char *id, char *err, size_t 
 		size_t n;
 		if (end == NULL)
 			end = p + strlen(p);
-		if (c1 == NULL || c1 >= end || (c2 = strchr(c1 + 1, ',')) == NULL || c2 >= end) {
+		if (c1 == NULL || c1 >= end) {
 			snprintf(err, errlen, "\"references\" must be sender,identifier,sent triples");
 			return -1;
 		}
+		if ((c2 = strchr(c1 + 1, ',')) == NULL || c2 > end)
+			c2 = end;
 		n = (size_t)(c2 - c1 - 1);
 		if (!(n >= idlen && memcmp(c1 + 1, id, idlen) == 0 &&
 		      (n == idlen || c1[1 + idlen] == '.'))) {

@@ -1,7 +1,7 @@
 /*
  * Reading an acknowledgement a staff app published on staff/ack/<situation-id>:
  *   {"by": "kim.j", "note": "on my way"}                        (note optional)
- *   {"msgType": "Ack", "sender": "kim.j", "references": "S,ID,SENT ...", "note": ...}
+ *   {"msgType": "Ack", "sender": "kim.j", "references": "S,ID[,SENT] ...", "note": ...}
  * (CAP 1.2's Ack; "by" may stand for "sender"; references, when given, must name the
  * situation). Pure: no I/O.
  */
