@@ -32,6 +32,7 @@
 #include "alerts/std_record.h"
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/health.h"
 #include "common/log.h"
 #include "common/mqtt.h"
@@ -68,14 +69,6 @@ struct alerts {
 	char last_error[512];
 };
 
-static void print_diags(const struct norm_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->lines[i]);
-	if (d->dropped > 0)
-		fprintf(stderr, "(%zu more problems not shown)\n", d->dropped);
-}
-
 /* The in-memory state may be ahead of PostgreSQL: only a restart (which rebuilds from
  * PostgreSQL, and gets the unacknowledged message again) is safe. */
 static void die_inconsistent(void)
@@ -86,37 +79,6 @@ static void die_inconsistent(void)
 }
 
 /* ---- configuration and schemas ---- */
-
-static struct config *read_config(int argc, char **argv, struct config_flags *flags)
-{
-	struct config *c = config_create(alerts_option_defs, alerts_option_count);
-	struct norm_diags d = {0};
-
-	if (c == NULL)
-		fatalx("out of memory");
-	if (config_parse_args(c, argc, argv, flags, &d) != 0) {
-		print_diags(&d);
-		diags_clear(&d);
-		config_free(c);
-		return NULL;
-	}
-	diags_clear(&d);
-	return c;
-}
-
-static struct norm_schema *load_schemas(const char *dir)
-{
-	struct norm_schema *s = NULL;
-	struct norm_diags d = {0};
-	int rc = schema_dir_load(dir, &s, &d);
-
-	if (rc == -2)
-		fatalx("out of memory loading %s", dir);
-	if (rc != 0)
-		print_diags(&d);
-	diags_clear(&d);
-	return s;
-}
 
 static struct engine *make_engine(const struct norm_schema *s)
 {
@@ -132,21 +94,22 @@ static struct engine *make_engine(const struct norm_schema *s)
 static void reload(struct alerts *a)
 {
 	struct config_flags flags;
-	struct config *c = read_config(a->argc, a->argv, &flags);
+	struct config *c = daemon_read_config(alerts_option_defs, alerts_option_count, a->argc,
+					      a->argv, &flags);
 	struct norm_diags d = {0};
 	struct alerts_options o;
 	struct norm_schema *s, *old_schema;
 	struct engine *e, *old_engine;
 
 	if (c == NULL || config_reload_check(a->cfg, c, &d) != 0) {
-		print_diags(&d);
+		daemon_print_diags(&d);
 		diags_clear(&d);
 		config_free(c);
 		log_warnx("event=reload_refused reason=\"configuration\" keeping=\"the running set\"");
 		return;
 	}
 	alerts_options_read(c, &o, a->client_id, sizeof(a->client_id));
-	if ((s = load_schemas(o.schemas)) == NULL) {
+	if ((s = daemon_load_schemas(o.schemas)) == NULL) {
 		log_warnx("event=reload_refused reason=\"schemas\" dir=%s keeping=\"the running set\"",
 			  o.schemas);
 		config_free(c);
@@ -497,7 +460,7 @@ int main(int argc, char **argv)
 	sigset_t signals;
 
 	log_init("citylink-alerts", 0);
-	a.cfg = read_config(argc, argv, &flags);
+	a.cfg = daemon_read_config(alerts_option_defs, alerts_option_count, argc, argv, &flags);
 	if (flags.help) {
 		config_usage(stdout, "citylink-alerts", alerts_option_defs, alerts_option_count);
 		return 0;
@@ -510,7 +473,7 @@ int main(int argc, char **argv)
 		return 1;
 	alerts_options_read(a.cfg, &a.o, a.client_id, sizeof(a.client_id));
 	log_init("citylink-alerts", a.o.debug);
-	if ((a.schema = load_schemas(a.o.schemas)) == NULL) {
+	if ((a.schema = daemon_load_schemas(a.o.schemas)) == NULL) {
 		config_free(a.cfg);
 		return 1;
 	}
