@@ -509,6 +509,8 @@ struct mqtt *mqtt_create(const struct mqtt_options *o, mqtt_message_fn on_messag
 	m->will_payload = dup_or_null(o->will_payload);
 	/* Publishes made while the broker is away wait in Paho, bounded like the rest. */
 	co.sendWhileDisconnected = 1;
+	/* Also before the first connect: alerts publishes restored state before it starts. */
+	co.allowDisconnectedSendAtAnyTime = 1;
 	co.maxBufferedMessages = m->max_pending;
 	rc = MQTTAsync_createWithOptions(&m->client, m->uri, o->client_id,
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
