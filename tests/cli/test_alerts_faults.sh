@@ -92,4 +92,9 @@ wait_sql "SELECT state FROM alerts WHERE id = 'level-jump.dev-delta2.1'" raised 
 kill -0 "$(alerts_pid h1)" && pass || fail "h1 died"
 alerts_stop h1
 expect_eq "SIGTERM after reloads" "$?" "0"
+if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$HARNESS_TMP"/*.log; then
+	fail "sanitizer report"
+else
+	pass
+fi
 finish
