@@ -43,7 +43,8 @@
 
 #define TICK_MS 100
 #define LOCK_CHECK_MS 1000
-#define DB_RETRY_MS 30000
+#define DB_RETRY_MS 20000
+#define LOCK_LOST_MS 30000
 
 struct alerts {
 	int argc;
@@ -64,7 +65,7 @@ struct alerts {
 	int active;
 	struct alerts_counters k;
 	int64_t started_ms, next_status_ms, next_watchdog_ms, watchdog_ms, next_lock_ms;
-	int64_t next_db_retry_ms;
+	int64_t next_db_retry_ms, lock_lost_ms;
 	int ready_sent;
 	char last_error[512];
 };
@@ -166,6 +167,32 @@ static int apply_events(struct alerts *a, int64_t now)
 	return rc;
 }
 
+/* After a change failed half-way (the database went away, the in-memory state may be
+ * ahead of it): waits for the database, then rebuilds the engine and the situations from
+ * PostgreSQL as a restart would. 0, or -1 when the database stays away. Caller holds mu. */
+static int recover(struct alerts *a)
+{
+	struct engine *e;
+	char err[512];
+
+	/* A fresh connection: the old one may look fine until its next query fails. */
+	if (sitstore_reconnect(a->store, err, sizeof(err)) != 0 && db_wait(a) != 0)
+		return -1;
+	e = make_engine(a->schema);
+	a->events.n = 0;
+	life_free(a->life);
+	a->life = life_create(a->store, a->staff, &a->k);
+	life_set_schema(a->life, a->schema);
+	if (life_restore(a->life, e, clock_wall_ms()) != 0) {
+		engine_free(e);
+		return -1;
+	}
+	engine_free(a->engine);
+	a->engine = e;
+	log_info("event=recovered reason=\"rebuilt from PostgreSQL after a database failure\"");
+	return 0;
+}
+
 static int on_record(struct alerts *a, const char *topic, size_t tlen, const void *payload,
 		     size_t len, int64_t now)
 {
@@ -183,9 +210,24 @@ static int on_record(struct alerts *a, const char *topic, size_t tlen, const voi
 	return apply_events(a, now);
 }
 
-static int on_message(void *ctx, const char *topic, size_t tlen, const void *payload, size_t len)
+static int handle(struct alerts *a, const char *topic, size_t tlen, const void *payload,
+		  size_t len, int64_t now)
 {
 	static const char ack_prefix[] = "staff/ack/";
+	const size_t plen = sizeof(ack_prefix) - 1;
+	char *id;
+	int rc;
+
+	if (tlen <= plen || memcmp(topic, ack_prefix, plen) != 0)
+		return on_record(a, topic, tlen, payload, len, now);
+	id = xstrndup(topic + plen, tlen - plen);
+	rc = life_ack(a->life, id, payload, len, now);
+	free(id);
+	return rc;
+}
+
+static int on_message(void *ctx, const char *topic, size_t tlen, const void *payload, size_t len)
+{
 	struct alerts *a = ctx;
 	int64_t now = clock_wall_ms();
 	int rc = 0;
@@ -195,12 +237,13 @@ static int on_message(void *ctx, const char *topic, size_t tlen, const void *pay
 		pthread_mutex_unlock(&a->mu);
 		return -1; /* not acknowledged: the broker keeps it for the next active instance */
 	}
-	if (tlen > sizeof(ack_prefix) - 1 && memcmp(topic, ack_prefix, sizeof(ack_prefix) - 1) == 0) {
-		char *id = xstrndup(topic + sizeof(ack_prefix) - 1, tlen - (sizeof(ack_prefix) - 1));
-		rc = life_ack(a->life, id, payload, len, now);
-		free(id);
-	} else {
-		rc = on_record(a, topic, tlen, payload, len, now);
+	/* A message whose change failed is applied again on the rebuilt state: its raise or
+	 * clear is then found done, or done now. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt > 0 && recover(a) != 0)
+			break;
+		if ((rc = handle(a, topic, tlen, payload, len, now)) == 0)
+			break;
 	}
 	if (rc != 0)
 		die_inconsistent();
@@ -272,6 +315,37 @@ static void become_active(struct alerts *a)
 	a->next_status_ms = 0;
 }
 
+/*
+ * The lock's connection failed (a database restart). Taking the lock again at once keeps
+ * this instance active, on state rebuilt from PostgreSQL, since another one may have held
+ * it meanwhile. If another holds it now, or the database stays away for LOCK_LOST_MS,
+ * this one ends: it can no longer know it is the only one acting.
+ */
+static void relock(struct alerts *a, int64_t now, const char *why)
+{
+	char err[400];
+	int rc = leader_try(a->leader, err, sizeof(err));
+
+	if (a->lock_lost_ms == 0) {
+		a->lock_lost_ms = now;
+		log_warnx("event=lock_lost error=\"%s\"", why);
+	}
+	if (rc == 1) {
+		pthread_mutex_lock(&a->mu);
+		if (recover(a) != 0)
+			die_inconsistent();
+		pthread_mutex_unlock(&a->mu);
+		a->lock_lost_ms = 0;
+		log_info("event=lock_retaken ruleset=%s", a->o.ruleset);
+		return;
+	}
+	if (rc == 0 || now - a->lock_lost_ms >= LOCK_LOST_MS) {
+		log_warnx("event=fatal reason=\"lost the rule set's lock; another instance may be "
+			  "active now\" error=\"%s\"", rc == 0 ? "another instance holds it" : err);
+		_exit(EXIT_FAILURE);
+	}
+}
+
 static void lock_step(struct alerts *a, int64_t now)
 {
 	char err[400];
@@ -281,11 +355,8 @@ static void lock_step(struct alerts *a, int64_t now)
 		return;
 	if (a->active) {
 		a->next_lock_ms = now + LOCK_CHECK_MS;
-		if (leader_check(a->leader, err, sizeof(err)) != 0) {
-			log_warnx("event=fatal reason=\"lost the rule set's lock; another instance may "
-				  "be active now\" error=\"%s\"", err);
-			_exit(EXIT_FAILURE);
-		}
+		if (leader_check(a->leader, err, sizeof(err)) != 0)
+			relock(a, now, err);
 		return;
 	}
 	a->next_lock_ms = now + a->o.lock_retry_ms;
@@ -312,7 +383,7 @@ static void timers(struct alerts *a)
 	if (a->active && !sitstore_is_down(a->store)) {
 		if (engine_tick(a->engine, now, &a->events) != ENGINE_OK)
 			fatalx("out of memory");
-		if (apply_events(a, now) != 0 || life_tick(a->life, now) != 0)
+		if ((apply_events(a, now) != 0 || life_tick(a->life, now) != 0) && recover(a) != 0)
 			die_inconsistent();
 	} else if (a->active && clock_mono_ms() >= a->next_db_retry_ms) {
 		char err[512];

@@ -64,6 +64,26 @@ wait_sql "SELECT state FROM alerts WHERE id = '$ID'" closed 5 && pass || fail "n
 expect_eq "one situation for dev-take" "$(pg_sql -c "SELECT count(*) FROM alerts WHERE device = 'dev-take'")" "1"
 alerts_stop s2
 
+# --- a PostgreSQL restart: the instance stays active, nothing is lost or doubled ---
+alerts_start p1
+wait_log p1 "event=subscribed" || fail "p1 did not subscribe"
+rec dev-pg '{"level": 70}'
+wait_sql "SELECT count(*) FROM alerts WHERE id = 'level-esc.dev-pg.1'" 1 5 && pass || fail "pg: not raised"
+pg_stop fast
+rec dev-pg2 '{"level": 71}' # waits in the callback until the database is back
+sleep 2
+pg_resume || fail "PostgreSQL did not restart"
+wait_log p1 "event=lock_retaken" 1 10 && pass || fail "lock not retaken"
+wait_sql "SELECT count(*) FROM alerts WHERE id = 'level-esc.dev-pg2.1'" 1 10 && pass ||
+	{ fail "record sent during the outage was lost"; grep -v reminded "$HARNESS_TMP/p1.log" | tail -n 30 >&2; }
+rec dev-pg '{"level": 1}'
+wait_sql "SELECT state FROM alerts WHERE id = 'level-esc.dev-pg.1'" closed 5 && pass ||
+	fail "pg: not closed after the restart"
+expect_eq "one situation each" \
+	"$(pg_sql -c "SELECT count(*) FROM alerts WHERE device IN ('dev-pg', 'dev-pg2')")" "2"
+kill -0 "$(alerts_pid p1)" && pass || fail "p1 exited over a database restart"
+alerts_stop p1
+
 # --- broken rules: --check and SIGHUP refuse with file:line, the running set stays ---
 DIR=$HARNESS_TMP/schemas
 cp -r "$ALERTS_SCHEMAS" "$DIR"
