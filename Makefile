@@ -104,12 +104,19 @@ bench: check-deps
 	@# Makefile appends (-std, -I., warnings) instead of being appended to.
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/bench-normalize
 	build/bench/bench-normalize tests/corpus bench/payloads schemas
+	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/bench-rules
+	build/bench/bench-rules 1000
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/citylink build/bench/citylink-ingest build/bench/mqtt-load
 	BUILD=build/bench sh bench/ingest_bench.sh
 
 build/bench/bench-normalize: $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+
+# Rule evaluation cost per record with 1,000 rules (alerts engine).
+build/bench/bench-rules: bench/bench_rules.c $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 # libFuzzer needs clang; one target per untrusted-input parser, seeded from the repo.
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -I. $(PKG_CFLAGS) \

@@ -30,6 +30,40 @@ static void watch_fields(const struct expr *x, int *watch, int64_t *keep_ms)
 	watch_fields(x->right, watch, keep_ms);
 }
 
+/* Finds a guard of x (see struct slot): a comparison of a term with a constant that x
+ * implies; for "a and b", a guard of either side. 1 when found. */
+static int find_guard(const struct expr *x, struct slot *s)
+{
+	if (x->kind == EXPR_AND)
+		return find_guard(x->left, s) || find_guard(x->right, s);
+	if (x->kind < EXPR_LT || x->kind > EXPR_NE || x->right->kind != EXPR_CONST_NUMBER ||
+	    x->left->type != EXPR_NUMBER ||
+	    (x->left->kind != EXPR_FIELD && x->left->kind != EXPR_DELTA && x->left->kind != EXPR_RATE))
+		return 0;
+	s->guard_op = (uint8_t)x->kind;
+	s->guard_term = (uint8_t)x->left->kind;
+	s->guard_field = (uint32_t)x->left->field;
+	s->guard_window_ms = x->left->window_ms;
+	s->guard_k = x->right->number;
+	return 1;
+}
+
+static int slot_init(struct slot *s, struct program *p, const struct norm_rule *r)
+{
+	size_t at = 0, len = 0;
+	*s = (struct slot){.for_ms = r->for_ms, .silent_ms = r->silent_ms};
+	if (r->when_expr != NULL)
+		find_guard(r->when_expr, s);
+	if (r->when_expr != NULL && program_add(p, r->when_expr, &at, &len) < 0)
+		return -1;
+	s->when_at = (uint32_t)at, s->when_len = (uint32_t)len;
+	len = 0;
+	if (r->clear_expr != NULL && program_add(p, r->clear_expr, &at, &len) < 0)
+		return -1;
+	s->clear_at = (uint32_t)at, s->clear_len = (uint32_t)len;
+	return 0;
+}
+
 static int std_init(struct std_state *ss, const struct norm_standard *st,
 		    const struct norm_rule *rules, size_t n)
 {
@@ -37,21 +71,29 @@ static int std_init(struct std_state *ss, const struct norm_standard *st,
 	ss->n_buckets = 64;
 	ss->buckets = calloc(ss->n_buckets, sizeof(*ss->buckets));
 	ss->watch = calloc(st->n_fields ? st->n_fields : 1, sizeof(*ss->watch));
+	ss->integer = calloc(st->n_fields ? st->n_fields : 1, 1);
+	ss->boolean = calloc(st->n_fields ? st->n_fields : 1, 1);
 	ss->rules = calloc(n ? n : 1, sizeof(*ss->rules));
+	ss->slots = calloc(n ? n : 1, sizeof(*ss->slots));
 	ss->scratch = calloc(st->n_fields ? st->n_fields : 1, sizeof(*ss->scratch));
-	if (ss->buckets == NULL || ss->watch == NULL || ss->rules == NULL || ss->scratch == NULL)
+	if (ss->buckets == NULL || ss->watch == NULL || ss->integer == NULL || ss->boolean == NULL || ss->rules == NULL || ss->slots == NULL || ss->scratch == NULL)
 		return ENGINE_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (rules[i].standard != st)
 			continue;
+		if (slot_init(&ss->slots[ss->n_rules], &ss->prog, &rules[i]) < 0)
+			return ENGINE_ENOMEM;
 		ss->rules[ss->n_rules++] = &rules[i];
 		ss->any_filter |= rules[i].n_devices > 0;
 		ss->any_timer |= rules[i].for_ms > 0 || rules[i].silent_ms > 0;
 		watch_fields(rules[i].when_expr, ss->watch, &ss->keep_ms);
 		watch_fields(rules[i].clear_expr, ss->watch, &ss->keep_ms);
 	}
-	for (size_t f = 0; f < st->n_fields; f++)
+	for (size_t f = 0; f < st->n_fields; f++) {
 		ss->watch[f] = ss->watch[f] ? (int)ss->n_watch++ : -1;
+		ss->integer[f] = st->fields[f].type == NORM_INTEGER;
+		ss->boolean[f] = st->fields[f].type == NORM_BOOLEAN;
+	}
 	return ENGINE_OK;
 }
 
@@ -61,7 +103,8 @@ static void device_free(struct device *d, const struct norm_standard *st)
 		free(d->text[i]);
 	free(d->text);
 	free(d->last);
-	free(d->cond);
+	free(d->state);
+	free(d->since);
 	free(d->applies);
 	history_free(&d->hist);
 	free(d->source);
@@ -77,7 +120,11 @@ static void std_free(struct std_state *ss)
 	}
 	free(ss->buckets);
 	free(ss->watch);
+	free(ss->integer);
+	free(ss->boolean);
+	program_free(&ss->prog);
 	free(ss->rules);
+	free(ss->slots);
 	free(ss->scratch);
 }
 
@@ -173,11 +220,12 @@ static struct device *device_new(const struct std_state *ss, const char *id)
 	d->id = strdup(id);
 	d->last = calloc(nf, sizeof(*d->last));
 	d->text = calloc(nf, sizeof(*d->text));
-	d->cond = calloc(ss->n_rules ? ss->n_rules : 1, sizeof(*d->cond));
+	d->state = calloc(ss->n_rules ? ss->n_rules : 1, sizeof(*d->state));
+	d->since = calloc(ss->n_rules ? ss->n_rules : 1, sizeof(*d->since));
 	if (ss->any_filter && (d->applies = calloc(ss->n_rules, 1)) != NULL)
 		for (size_t i = 0; i < ss->n_rules; i++)
 			d->applies[i] = (unsigned char)passes_filter(ss->rules[i], id);
-	if (d->id == NULL || d->last == NULL || d->text == NULL || d->cond == NULL ||
+	if (d->id == NULL || d->last == NULL || d->text == NULL || d->state == NULL || d->since == NULL ||
 	    (ss->any_filter && d->applies == NULL) ||
 	    (ss->n_watch > 0 && history_init(&d->hist, ss->n_watch) < 0)) {
 		device_free(d, ss->st);
@@ -253,9 +301,9 @@ int engine_restore_active(struct engine *e, const char *rule_id, const char *dev
 		struct device *d = engine_device(&e->stds[s], device);
 		if (d == NULL)
 			return ENGINE_ENOMEM;
-		if (d->cond[i].state != COND_ACTIVE)
+		if (d->state[i] != COND_ACTIVE)
 			e->active++;
-		d->cond[i].state = COND_ACTIVE;
+		d->state[i] = COND_ACTIVE;
 		return ENGINE_OK;
 	}
 	return ENGINE_EINVAL;
@@ -291,7 +339,7 @@ int engine_is_active(const struct engine *e, const char *rule_id, const char *de
 		const struct device *d;
 		if (find_rule(&e->stds[s], rule_id, &i) != NULL &&
 		    (d = engine_find_device(&e->stds[s], device)) != NULL)
-			return d->cond[i].state == COND_ACTIVE;
+			return d->state[i] == COND_ACTIVE;
 	}
 	return 0;
 }

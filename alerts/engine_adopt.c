@@ -68,8 +68,9 @@ static int adopt_device(struct engine *e, struct std_state *sto, const struct st
 		/* A device the new filter excludes starts over (engine_is_active says 0). */
 		if (j < 0 || (d->applies != NULL && !d->applies[i]))
 			continue;
-		d->cond[i] = from->cond[j];
-		e->active += d->cond[i].state == COND_ACTIVE;
+		d->state[i] = from->state[j];
+		d->since[i] = from->since[j];
+		e->active += d->state[i] == COND_ACTIVE;
 	}
 	return ENGINE_OK;
 }

@@ -7,13 +7,24 @@
 
 #include "alerts/engine.h"
 #include "alerts/history.h"
+#include "alerts/program.h"
 
 enum cond_state { COND_IDLE, COND_PENDING, COND_ACTIVE };
 
-/* One (rule, device) condition. */
-struct cond {
-	int64_t since_ms;        /* PENDING: when `when` started to hold */
-	unsigned char state;     /* enum cond_state */
+/* What evaluating rule i needs, packed so that 1,000 rules stay in cache (the
+ * norm_rule itself is only read when an event is emitted). */
+struct slot {
+	/* A necessary condition of `when`, "term op k" (term: a field, delta or rate): an
+	 * idle rule whose guard is not true cannot change, so it is skipped without running
+	 * its program. op is an enum expr_kind comparison, or 0 when there is no guard. */
+	uint8_t guard_op;
+	uint8_t guard_term;               /* EXPR_FIELD, EXPR_DELTA or EXPR_RATE */
+	uint32_t guard_field;
+	int64_t guard_window_ms;
+	double guard_k;
+	int64_t for_ms, silent_ms;
+	uint32_t when_at, when_len;       /* in the standard's program */
+	uint32_t clear_at, clear_len;     /* clear_len 0 = not when */
 };
 
 struct device {
@@ -27,7 +38,11 @@ struct device {
 	int has_values;
 	struct norm_value *last; /* last known value per field (texts owned, below) */
 	char **text;             /* owned copies behind last[i].text */
-	struct cond *cond;       /* one per rule of the standard */
+	/* One (rule, device) condition per rule of the standard: the state (enum cond_state)
+	 * is read on every record, so it is a byte; since (when `when` started to hold,
+	 * while PENDING) lives apart and is touched only by rules that hold. */
+	unsigned char *state;
+	int64_t *since;
 	unsigned char *applies;  /* per rule: passes the device filter; NULL = all apply */
 	struct history hist;     /* cap 0 when the standard's rules use no delta/rate */
 };
@@ -36,10 +51,14 @@ struct device {
 struct std_state {
 	const struct norm_standard *st;
 	const struct norm_rule **rules;
+	struct slot *slots;      /* parallel to rules */
 	size_t n_rules;
 	int any_filter;          /* some rule has a device filter */
 	int any_timer;           /* some rule has for: or silent: */
 	int *watch;              /* field -> history column, -1 = not kept */
+	unsigned char *integer;  /* field -> 1 when an integer (read as a number by rules) */
+	unsigned char *boolean;  /* field -> 1 when a boolean */
+	struct program prog;     /* every rule's when and clear */
 	size_t n_watch;
 	int64_t keep_ms;         /* the longest delta/rate window */
 	struct device **buckets; /* hash table by device id */

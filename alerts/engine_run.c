@@ -38,38 +38,54 @@ static void lower_due(struct engine *e, int64_t at)
 		e->next_due = at;
 }
 
+/* Whether an idle rule's guard (struct slot) lets it through: only when true. */
+static int guard_passes(const struct slot *r, const struct eval_ctx *c)
+{
+	double v;
+	if (r->guard_term == EXPR_FIELD) {
+		const struct norm_value *x = &c->values[r->guard_field];
+		if (!x->present)
+			return 0;
+		v = c->integer[r->guard_field] ? (double)x->integer : x->number;
+	} else if (!eval_window(r->guard_term == EXPR_DELTA, r->guard_field, r->guard_window_ms, c, &v)) {
+		return 0;
+	}
+	return eval_compare((enum expr_kind)r->guard_op, v, r->guard_k) == TRI_TRUE;
+}
+
 /* One `when` rule on one record. */
 static int step_when(struct engine *e, const struct std_state *ss, size_t i, struct device *d,
 		     const struct eval_ctx *c, int64_t now, struct engine_events *out)
 {
-	const struct norm_rule *r = ss->rules[i];
-	struct cond *k = &d->cond[i];
+	const struct slot *r = &ss->slots[i];
+	unsigned char *state = &d->state[i];
 
-	if (k->state == COND_ACTIVE) {
-		enum tri done = r->clear_expr != NULL ? eval_condition(r->clear_expr, c)
-						      : tri_not(eval_condition(r->when_expr, c));
+	if (*state == COND_ACTIVE) {
+		const struct insn *code = ss->prog.code;
+		enum tri done = r->clear_len > 0 ? program_run(code + r->clear_at, r->clear_len, c)
+						 : tri_not(program_run(code + r->when_at, r->when_len, c));
 		if (done != TRI_TRUE)
 			return ENGINE_OK;
-		k->state = COND_IDLE;
+		*state = COND_IDLE;
 		e->active--;
-		return engine_emit(out, ENGINE_CLEAR, r, ss, d, now, now);
+		return engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now, now);
 	}
-	enum tri w = eval_condition(r->when_expr, c);
+	enum tri w = program_run(ss->prog.code + r->when_at, r->when_len, c);
 	if (w == TRI_FALSE)
-		k->state = COND_IDLE;          /* cancels a pending for: */
+		*state = COND_IDLE;          /* cancels a pending for: */
 	if (w != TRI_TRUE)
 		return ENGINE_OK;
-	if (k->state != COND_PENDING) {
-		k->state = COND_PENDING;
-		k->since_ms = now;
+	if (*state != COND_PENDING) {
+		*state = COND_PENDING;
+		d->since[i] = now;
 	}
-	if (now - k->since_ms < r->for_ms) {
-		lower_due(e, k->since_ms + r->for_ms);
+	if (now - d->since[i] < r->for_ms) {
+		lower_due(e, d->since[i] + r->for_ms);
 		return ENGINE_OK;
 	}
-	k->state = COND_ACTIVE;
+	*state = COND_ACTIVE;
 	e->active++;
-	return engine_emit(out, ENGINE_RAISE, r, ss, d, k->since_ms, k->since_ms + r->for_ms);
+	return engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, d->since[i], d->since[i] + r->for_ms);
 }
 
 /* The record's watched values, NaN where absent, for the history. */
@@ -117,16 +133,20 @@ int engine_record(struct engine *e, const struct std_record *r, int64_t now_ms,
 	 * so delta and rate are unknown for it and it is not kept. */
 	int in_order = ss->n_watch > 0 && r->time_ms > history_newest(&d->hist);
 	struct eval_ctx c = {.st = ss->st, .values = r->values, .time_ms = r->time_ms,
-			     .h = in_order ? &d->hist : NULL, .watch = ss->watch};
+			     .h = in_order ? &d->hist : NULL, .watch = ss->watch,
+			     .integer = ss->integer, .boolean = ss->boolean};
 	for (size_t i = 0; i < ss->n_rules && rc == ENGINE_OK; i++) {
 		if (d->applies != NULL && !d->applies[i])
 			continue;
-		if (ss->rules[i]->silent_ms > 0) {
+		if (d->state[i] == COND_IDLE && ss->slots[i].guard_op != 0 &&
+		    !guard_passes(&ss->slots[i], &c))
+			continue;
+		if (ss->slots[i].silent_ms > 0) {
 			/* The deadline moved later; it is only new to the cached bound when the
 			 * device is new or its silence just ended. */
-			lower_due(e, now_ms + ss->rules[i]->silent_ms);
-			if (d->cond[i].state == COND_ACTIVE) {
-				d->cond[i].state = COND_IDLE;
+			lower_due(e, now_ms + ss->slots[i].silent_ms);
+			if (d->state[i] == COND_ACTIVE) {
+				d->state[i] = COND_IDLE;
 				e->active--;
 				rc = engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now_ms, now_ms);
 			}
@@ -144,15 +164,14 @@ static int tick_device(struct engine *e, const struct std_state *ss, struct devi
 		       int64_t now, int64_t *next, struct engine_events *out)
 {
 	for (size_t i = 0; i < ss->n_rules; i++) {
-		const struct norm_rule *r = ss->rules[i];
-		struct cond *k = &d->cond[i];
+		const struct slot *r = &ss->slots[i];
 		int64_t since, due;
 		if (d->applies != NULL && !d->applies[i])
 			continue;
-		if (r->silent_ms > 0 && k->state == COND_IDLE && d->seen)
+		if (r->silent_ms > 0 && d->state[i] == COND_IDLE && d->seen)
 			since = d->last_seen_ms, due = since + r->silent_ms;
-		else if (k->state == COND_PENDING)
-			since = k->since_ms, due = since + r->for_ms;
+		else if (d->state[i] == COND_PENDING)
+			since = d->since[i], due = since + r->for_ms;
 		else
 			continue;
 		if (due > now) {
@@ -160,9 +179,9 @@ static int tick_device(struct engine *e, const struct std_state *ss, struct devi
 				*next = due;
 			continue;
 		}
-		k->state = COND_ACTIVE;
+		d->state[i] = COND_ACTIVE;
 		e->active++;
-		if (engine_emit(out, ENGINE_RAISE, r, ss, d, since, due) != ENGINE_OK)
+		if (engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, since, due) != ENGINE_OK)
 			return ENGINE_ENOMEM;
 	}
 	return ENGINE_OK;

@@ -11,36 +11,33 @@ struct text {
 
 static int eval_number(const struct expr *x, const struct eval_ctx *c, double *out);
 
-static int field_number(const struct eval_ctx *c, size_t i, double *out)
+static inline int field_number(const struct eval_ctx *c, size_t i, double *out)
 {
 	const struct norm_value *v = &c->values[i];
 	if (!v->present)
 		return 0;
-	*out = c->st->fields[i].type == NORM_INTEGER ? (double)v->integer : v->number;
+	*out = c->integer[i] ? (double)v->integer : v->number;
 	return 1;
 }
 
-/* delta(f, W): the record's value minus the reference W ago (history.h). */
-static int delta(const struct expr *x, const struct eval_ctx *c, double *out)
-{
-	double now, then;
-	if (c->h == NULL || !field_number(c, x->field, &now) ||
-	    !history_reference(c->h, (size_t)c->watch[x->field], c->time_ms, x->window_ms, &then))
-		return 0;
-	*out = now - then;
-	return 1;
-}
-
-/* rate(f, P): change per P between the previous record carrying f and this one. */
-static int rate(const struct expr *x, const struct eval_ctx *c, double *out)
+/* delta(f, W): the record's value minus the reference W ago (history.h).
+ * rate(f, P): change per P between the previous record carrying f and this one. */
+int eval_window(int is_delta, size_t f, int64_t window_ms, const struct eval_ctx *c, double *out)
 {
 	double now, then;
 	int64_t t;
-	if (c->h == NULL || !field_number(c, x->field, &now) ||
-	    !history_previous(c->h, (size_t)c->watch[x->field], &t, &then) || t >= c->time_ms)
+	if (c->h == NULL || !field_number(c, f, &now))
 		return 0;
-	*out = (now - then) * (double)x->window_ms / (double)(c->time_ms - t);
-	return 1;
+	if (is_delta) {
+		if (!history_reference(c->h, (size_t)c->watch[f], c->time_ms, window_ms, &then))
+			return 0;
+		*out = now - then;
+		return 1;
+	}
+	if (!history_previous(c->h, (size_t)c->watch[f], &t, &then) || t >= c->time_ms)
+		return 0;
+	*out = (now - then) * (double)window_ms / (double)(c->time_ms - t);
+	return isfinite(*out);
 }
 
 static int arithmetic(const struct expr *x, const struct eval_ctx *c, double *out)
@@ -81,9 +78,8 @@ static int eval_number(const struct expr *x, const struct eval_ctx *c, double *o
 		*out = fabs(*out);
 		return 1;
 	case EXPR_DELTA:
-		return delta(x, c, out);
 	case EXPR_RATE:
-		return rate(x, c, out);
+		return eval_window(x->kind == EXPR_DELTA, x->field, x->window_ms, c, out);
 	default:
 		return arithmetic(x, c, out);
 	}
@@ -113,12 +109,6 @@ static int eval_text(const struct expr *x, const struct eval_ctx *c, struct text
 /* -1, 0, 1 as a < b, a == b, a > b; 2 when unknown. */
 static int order(const struct expr *x, const struct eval_ctx *c)
 {
-	if (x->left->type == EXPR_NUMBER) {
-		double a, b;
-		if (!eval_number(x->left, c, &a) || !eval_number(x->right, c, &b))
-			return 2;
-		return a < b ? -1 : a > b;
-	}
 	if (x->left->type == EXPR_TEXT) {
 		struct text a, b;
 		if (!eval_text(x->left, c, &a) || !eval_text(x->right, c, &b))
@@ -136,6 +126,13 @@ static int order(const struct expr *x, const struct eval_ctx *c)
 
 static enum tri compare(const struct expr *x, const struct eval_ctx *c)
 {
+	if (x->left->type == EXPR_NUMBER) {
+		/* the common case, without the detour through order() */
+		double a, b;
+		if (!eval_number(x->left, c, &a) || !eval_number(x->right, c, &b))
+			return TRI_UNKNOWN;
+		return eval_compare(x->kind, a, b);
+	}
 	int o = order(x, c);
 	if (o == 2)
 		return TRI_UNKNOWN;

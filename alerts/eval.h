@@ -20,9 +20,28 @@ struct eval_ctx {
 	int64_t time_ms;                  /* the record's time */
 	const struct history *h;          /* earlier records, NULL = none usable */
 	const int *watch;                 /* field index -> history column, -1 = not kept */
+	const unsigned char *integer;     /* field index -> 1 when NORM_INTEGER */
+	const unsigned char *boolean;     /* field index -> 1 when NORM_BOOLEAN */
 };
 
 enum tri eval_condition(const struct expr *x, const struct eval_ctx *c);
+
+/* delta (is_delta) or rate of field f over window_ms for the record in c: 1 and *out,
+ * or 0 when unknown (no usable history, field missing). */
+int eval_window(int is_delta, size_t f, int64_t window_ms, const struct eval_ctx *c, double *out);
+
+/* a OP b for a comparison kind (EXPR_LT .. EXPR_NE) of two known numbers. */
+static inline enum tri eval_compare(enum expr_kind op, double a, double b)
+{
+	switch (op) {
+	case EXPR_LT: return a < b;
+	case EXPR_LE: return a <= b;
+	case EXPR_GT: return a > b;
+	case EXPR_GE: return a >= b;
+	case EXPR_EQ: return a == b;
+	default: return a != b;
+	}
+}
 
 /* not, in three-valued logic: unknown stays unknown. */
 static inline enum tri tri_not(enum tri t)
