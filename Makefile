@@ -108,6 +108,8 @@ bench: check-deps
 	build/bench/bench-rules 1000
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/citylink build/bench/citylink-ingest build/bench/mqtt-load
 	BUILD=build/bench sh bench/ingest_bench.sh
+	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/citylink-alerts
+	BUILD=build/bench sh bench/alerts_bench.sh
 
 build/bench/bench-normalize: $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB)
 	@mkdir -p $(dir $@)
