@@ -407,8 +407,10 @@ static long wait_ms(struct alerts *a)
 		due = l < due ? l : due;
 	}
 	pthread_mutex_unlock(&a->mu);
+	/* A timer already due that tick() could not run (the database is away) must not
+	 * turn the loop into a spin. */
 	if (due <= now)
-		return 1;
+		return 5;
 	return due - now < TICK_MS ? (long)(due - now) : TICK_MS;
 }
 
