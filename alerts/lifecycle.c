@@ -115,24 +115,12 @@ static void add_groups(char **groups, char *const *list, size_t n)
 	norm_buf_free(&b);
 }
 
-/* Sends s's messages and, once sent, clears its unpublished mark. A refused publish is
- * logged and counted: the row stays unpublished and the next start sends it again. */
-static int publish(struct life *l, const struct situation *s, const struct norm_rule *rule,
-		   enum staff_notice notice, const char *notice_groups, int64_t now_ms)
+/* Queues s's messages; staff_flush sends them once the caller's lock is released, and
+ * life_mark_sent then clears the row's unpublished mark. */
+static void publish(struct life *l, const struct situation *s, const struct norm_rule *rule,
+		    enum staff_notice notice, const char *notice_groups, int64_t now_ms)
 {
-	char err[512];
-
-	if (staff_publish(l->staff, s, rule, l->schema, notice, notice_groups, now_ms, err,
-			  sizeof(err)) != 0) {
-		atomic_fetch_add(&l->k->publish_failed, 1);
-		log_warnx("event=publish_failed situation=%s error=\"%s\"", s->id, err);
-		return 0;
-	}
-	if (sitstore_published(l->store, s->id, s->version, err, sizeof(err)) != 0) {
-		log_warnx("event=db_failed situation=%s error=\"%s\"", s->id, err);
-		return -1;
-	}
-	return 0;
+	staff_publish(l->staff, s, rule, l->schema, notice, notice_groups, now_ms);
 }
 
 /* Commits a change of s (version bumped here) with its event, then publishes it. */
@@ -149,7 +137,8 @@ static int change(struct life *l, struct situation *s, const struct norm_rule *r
 	}
 	log_info("event=situation_%s situation=%s state=%s level=%d%s%s", kind, s->id,
 		 sit_state_name(s->state), s->level, by != NULL ? " by=" : "", by != NULL ? by : "");
-	return publish(l, s, rule, notice, notice_groups, now_ms);
+	publish(l, s, rule, notice, notice_groups, now_ms);
+	return 0;
 }
 
 /* ---- raise and clear ---- */
@@ -205,7 +194,8 @@ static int raise(struct life *l, const struct engine_event *ev, int64_t now_ms)
 		log_info("event=situation_raised situation=%s groups=%s", s.id, s.groups);
 		add_open(l, &s);
 		sit_clear(&s);
-		return publish(l, &l->open[l->n - 1], r, STAFF_CHANGE, NULL, now_ms);
+		publish(l, &l->open[l->n - 1], r, STAFF_CHANGE, NULL, now_ms);
+		return 0;
 	}
 	sit_clear(&s);
 	return rc < 0 ? -1 : 0;
@@ -409,12 +399,27 @@ static int restore_seen(void *ctx, const char *standard, const char *device, int
 	return rc == ENGINE_ENOMEM ? -1 : 0;
 }
 
-/* Sends what a crash may have kept from going out, and the retained state again. */
-static int republish(struct life *l, struct situation *s, int64_t now_ms)
+/* Queues what a crash may have kept from going out, and the retained state again. */
+static void republish(struct life *l, struct situation *s, int64_t now_ms)
 {
 	const struct norm_rule *r = rule_of(l, s->rule_id);
 
-	return publish(l, s, r, s->unpublished ? STAFF_CHANGE : STAFF_NONE, NULL, now_ms);
+	publish(l, s, r, s->unpublished ? STAFF_CHANGE : STAFF_NONE, NULL, now_ms);
+}
+
+static void mark_sent(void *ctx, const char *id, int version)
+{
+	struct life *l = ctx;
+	char err[512];
+
+	/* Not fatal: the row stays marked, and the next start only sends it again. */
+	if (sitstore_published(l->store, id, version, err, sizeof(err)) != 0)
+		log_warnx("event=db_failed situation=%s change=published error=\"%s\"", id, err);
+}
+
+void life_mark_sent(struct life *l)
+{
+	staff_drain_sent(l->staff, mark_sent, l);
 }
 
 int life_restore(struct life *l, struct engine *e, int64_t now_ms)
@@ -431,8 +436,8 @@ int life_restore(struct life *l, struct engine *e, int64_t now_ms)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct situation *s = &rows[i];
-		if (rc == 0 && republish(l, s, now_ms) != 0)
-			rc = -1;
+		if (rc == 0)
+			republish(l, s, now_ms);
 		if (s->state != SIT_CLOSED) {
 			/* EINVAL: its rule left the set; life_tick closes it. */
 			if (engine_restore_active(e, s->rule_id, s->device) == ENGINE_ENOMEM)

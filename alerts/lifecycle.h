@@ -2,7 +2,8 @@
  * The situation lifecycle: raise (or suppress) on the engine's RAISE, close on CLEAR,
  * acknowledgements from staff, and the clock-driven steps (escalation ladder, reminders
  * until acknowledged, pre-deadline and overdue notices). Each change is committed to
- * PostgreSQL (sitstore.h) before its MQTT messages go out (staff.h).
+ * PostgreSQL (sitstore.h) before its MQTT messages are queued (staff.h), and the caller
+ * sends them with staff_flush after releasing its lock.
  *
  * Every call returning int gives 0, or -1 when the database failed mid-change: the
  * in-memory state may then be ahead of PostgreSQL, and the caller must not go on (the
@@ -43,6 +44,9 @@ int life_ack(struct life *l, const char *id, const char *payload, size_t len, in
 
 /* Runs every timer due at now_ms. */
 int life_tick(struct life *l, int64_t now_ms);
+
+/* Clears the unpublished mark of every change staff_flush has sent. */
+void life_mark_sent(struct life *l);
 
 /* The earliest time a timer is due; INT64_MAX when none is. */
 int64_t life_next_due(const struct life *l);

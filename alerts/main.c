@@ -12,7 +12,10 @@
  * Threads: Paho's receive thread evaluates each std/ record and ack in the MQTT callback
  * (so a message is acknowledged to the broker only once its transitions are committed);
  * this main thread runs the clock (engine timers, escalation, reminders, deadlines),
- * signals, the lock, systemd notifications and the status. One mutex serialises them.
+ * signals, the lock, systemd notifications and the status. One mutex (mu) serialises
+ * them. Paho calls the message callback holding its own lock, which every Paho call
+ * takes: so nothing calls Paho while holding mu. Changes queue their staff messages
+ * (staff.c) under mu, and staff_flush sends them after mu is released.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -248,6 +251,7 @@ static int on_message(void *ctx, const char *topic, size_t tlen, const void *pay
 	if (rc != 0)
 		die_inconsistent();
 	pthread_mutex_unlock(&a->mu);
+	staff_flush(a->staff);
 	return 0;
 }
 
@@ -301,7 +305,7 @@ static void become_active(struct alerts *a)
 	mqtt_free(standby);
 	a->mqtt = make_mqtt(a, a->o.ruleset, a->o.session_expiry_s);
 	mqtt_subscribe_set(a->mqtt, filters, 2);
-	a->staff = staff_create(a->mqtt, a->sender);
+	a->staff = staff_create(a->mqtt, a->sender, &a->k.publish_failed);
 	a->life = life_create(a->store, a->staff, &a->k);
 	pthread_mutex_lock(&a->mu);
 	life_set_schema(a->life, a->schema);
@@ -311,6 +315,7 @@ static void become_active(struct alerts *a)
 		die_inconsistent();
 	a->active = 1;
 	pthread_mutex_unlock(&a->mu);
+	staff_flush(a->staff);
 	mqtt_start(a->mqtt);
 	a->next_status_ms = 0;
 }
@@ -335,6 +340,7 @@ static void relock(struct alerts *a, int64_t now, const char *why)
 		if (recover(a) != 0)
 			die_inconsistent();
 		pthread_mutex_unlock(&a->mu);
+		staff_flush(a->staff);
 		a->lock_lost_ms = 0;
 		log_info("event=lock_retaken ruleset=%s", a->o.ruleset);
 		return;
@@ -385,6 +391,7 @@ static void timers(struct alerts *a)
 			fatalx("out of memory");
 		if ((apply_events(a, now) != 0 || life_tick(a->life, now) != 0) && recover(a) != 0)
 			die_inconsistent();
+		life_mark_sent(a->life);
 	} else if (a->active && clock_mono_ms() >= a->next_db_retry_ms) {
 		char err[512];
 		a->next_db_retry_ms = clock_mono_ms() + 1000;
@@ -393,6 +400,8 @@ static void timers(struct alerts *a)
 			log_warnx("event=db_down error=\"%s\"", err);
 	}
 	pthread_mutex_unlock(&a->mu);
+	if (a->staff != NULL)
+		staff_flush(a->staff);
 }
 
 /* How long the main loop may sleep: until the next timer, at most TICK_MS. */
@@ -509,6 +518,8 @@ static void start(struct alerts *a)
 static void stop(struct alerts *a)
 {
 	sd_notify_send("STOPPING=1");
+	if (a->staff != NULL)
+		staff_flush(a->staff);
 	/* Messages still arriving are handled as usual until the disconnect; what the broker
 	 * sends later waits in the rule set's session for the next active instance. */
 	if (mqtt_flush(a->mqtt, 2000) != 0)

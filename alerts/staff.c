@@ -1,6 +1,7 @@
 /* Staff messages (see staff.h). */
 #include "alerts/staff.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,27 +11,70 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
+/* One message waiting to be sent; the last of a change names the situation version. */
+struct outmsg {
+	char *topic, *payload;
+	size_t len;
+	int retain;
+	char *sit_id;  /* set on the last message of a change */
+	int version;
+	struct outmsg *next;
+};
+
+struct sent {
+	char *id;
+	int version;
+	struct sent *next;
+};
+
 struct staff {
 	struct mqtt *mqtt;
 	char *sender;
 	struct std_parser *parser;
+	atomic_uint_least64_t *publish_failed;
+	pthread_mutex_t mu;          /* guards the queue, flushing and the sent list */
+	struct outmsg *head, **tail;
+	int flushing, change_failed;
+	struct sent *sent;
 };
 
-struct staff *staff_create(struct mqtt *m, const char *sender)
+struct staff *staff_create(struct mqtt *m, const char *sender,
+			   atomic_uint_least64_t *publish_failed)
 {
 	struct staff *p = xcalloc(1, sizeof(*p));
 
 	p->mqtt = m;
 	p->sender = xstrdup(sender);
+	p->publish_failed = publish_failed;
+	p->tail = &p->head;
+	pthread_mutex_init(&p->mu, NULL);
 	if ((p->parser = std_parser_create()) == NULL)
 		fatalx("out of memory");
 	return p;
+}
+
+static void outmsg_free(struct outmsg *o)
+{
+	free(o->topic);
+	free(o->payload);
+	free(o->sit_id);
+	free(o);
 }
 
 void staff_free(struct staff *p)
 {
 	if (p == NULL)
 		return;
+	for (struct outmsg *o = p->head, *next; o != NULL; o = next) {
+		next = o->next;
+		outmsg_free(o);
+	}
+	for (struct sent *t = p->sent, *next; t != NULL; t = next) {
+		next = t->next;
+		free(t->id);
+		free(t);
+	}
+	pthread_mutex_destroy(&p->mu);
 	std_parser_free(p->parser);
 	free(p->sender);
 	free(p);
@@ -111,45 +155,126 @@ static int render(struct staff *p, const struct situation *s, const struct norm_
 	return cap_render(&m, out) == CAP_OK ? 0 : -1;
 }
 
-/* Publishes payload to staff/<group>/<suffix> for each group of the list "g1,g2". */
-static int each_group(struct staff *p, const char *groups, const char *suffix,
-		      const char *payload, size_t len, int retain, char *err, size_t errlen)
+/* Queues payload for staff/<group>/<suffix>, each group of the list "g1,g2"; caller
+ * holds mu. Returns the last message queued (NULL if none). */
+static struct outmsg *queue_groups(struct staff *p, const char *groups, const char *suffix,
+				   const char *payload, size_t len, int retain)
 {
-	char topic[768], one[256];
-	int rc = 0;
+	struct outmsg *last = NULL;
+	char topic[768];
 
 	for (const char *g = groups; g != NULL && *g != '\0';) {
 		const char *comma = strchr(g, ',');
-		size_t n = comma != NULL ? (size_t)(comma - g) : strlen(g);
-		snprintf(one, sizeof(one), "%.*s", (int)n, g);
-		snprintf(topic, sizeof(topic), "staff/%s/%s", one, suffix);
-		if (mqtt_publish(p->mqtt, topic, payload, len, 1, retain, 5000, err, errlen) != 0)
-			rc = -1;
+		int n = (int)(comma != NULL ? (size_t)(comma - g) : strlen(g));
+		struct outmsg *o = xcalloc(1, sizeof(*o));
+		snprintf(topic, sizeof(topic), "staff/%.*s/%s", n, g, suffix);
+		o->topic = xstrdup(topic);
+		o->payload = xmalloc(len + 1);
+		memcpy(o->payload, payload, len);
+		o->len = len;
+		o->retain = retain;
+		*p->tail = o;
+		p->tail = &o->next;
+		last = o;
 		g = comma != NULL ? comma + 1 : NULL;
 	}
-	return rc;
+	return last;
 }
 
-int staff_publish(struct staff *p, const struct situation *s, const struct norm_rule *rule,
-		  const struct norm_schema *schema, enum staff_notice notice,
-		  const char *notice_groups, int64_t now_ms, char *err, size_t errlen)
+void staff_publish(struct staff *p, const struct situation *s, const struct norm_rule *rule,
+		   const struct norm_schema *schema, enum staff_notice notice,
+		   const char *notice_groups, int64_t now_ms)
 {
 	struct norm_buf state = {0}, note = {0};
+	struct outmsg *last, *n = NULL;
 	char suffix[600];
-	int rc = 0;
 
 	snprintf(suffix, sizeof(suffix), "alerts/%s", s->id);
 	if (render(p, s, rule, schema, STAFF_NONE, now_ms, &state) != 0 ||
 	    (notice != STAFF_NONE && render(p, s, rule, schema, notice, now_ms, &note) != 0))
 		fatalx("out of memory rendering situation %s", s->id);
+	pthread_mutex_lock(&p->mu);
 	if (s->state == SIT_CLOSED)
-		rc |= each_group(p, s->groups, suffix, "", 0, 1, err, errlen);
+		last = queue_groups(p, s->groups, suffix, "", 0, 1);
 	else
-		rc |= each_group(p, s->groups, suffix, state.data, state.len, 1, err, errlen);
+		last = queue_groups(p, s->groups, suffix, state.data, state.len, 1);
 	if (notice != STAFF_NONE)
-		rc |= each_group(p, notice_groups != NULL ? notice_groups : s->groups, "notices",
-				 note.data, note.len, 0, err, errlen);
+		n = queue_groups(p, notice_groups != NULL ? notice_groups : s->groups, "notices",
+				 note.data, note.len, 0);
+	if (n != NULL)
+		last = n;
+	if (last != NULL) {
+		last->sit_id = xstrdup(s->id);
+		last->version = s->version;
+	}
+	pthread_mutex_unlock(&p->mu);
 	norm_buf_free(&state);
 	norm_buf_free(&note);
-	return rc;
+}
+
+/* Caller holds mu. A change counts as sent when none of its messages was refused. */
+static void note_sent(struct staff *p, const struct outmsg *o, int ok)
+{
+	struct sent *t;
+
+	p->change_failed |= !ok;
+	if (o->sit_id == NULL)
+		return;
+	if (!p->change_failed) {
+		t = xcalloc(1, sizeof(*t));
+		t->id = xstrdup(o->sit_id);
+		t->version = o->version;
+		t->next = p->sent;
+		p->sent = t;
+	}
+	p->change_failed = 0;
+}
+
+void staff_flush(struct staff *p)
+{
+	char err[512];
+
+	pthread_mutex_lock(&p->mu);
+	if (p->flushing) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	p->flushing = 1;
+	while (p->head != NULL) {
+		struct outmsg *o = p->head;
+		int ok;
+		p->head = o->next;
+		if (p->head == NULL)
+			p->tail = &p->head;
+		pthread_mutex_unlock(&p->mu);
+		ok = mqtt_publish(p->mqtt, o->topic, o->payload, o->len, 1, o->retain, 5000, err,
+				  sizeof(err)) == 0;
+		if (!ok) {
+			atomic_fetch_add(p->publish_failed, 1);
+			log_warnx("event=publish_failed topic=%s error=\"%s\"", o->topic, err);
+		}
+		pthread_mutex_lock(&p->mu);
+		note_sent(p, o, ok);
+		outmsg_free(o);
+	}
+	p->flushing = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void staff_drain_sent(struct staff *p, void (*fn)(void *ctx, const char *id, int version),
+		      void *ctx)
+{
+	struct sent *list;
+
+	pthread_mutex_lock(&p->mu);
+	list = p->sent;
+	p->sent = NULL;
+	pthread_mutex_unlock(&p->mu);
+	while (list != NULL) {
+		struct sent *next = list->next;
+		fn(ctx, list->id, list->version);
+		free(list->id);
+		free(list);
+		list = next;
+	}
 }

@@ -187,6 +187,9 @@ mosquitto_pub -p "$MQTT_PORT" -q 1 -t city/at/dev-ingest -m '{"level": 88}'
 wait_sql "SELECT state FROM alerts WHERE id = 'level-for.dev-ingest.1'" raised 8 && pass ||
 	fail "record through ingest raised nothing"
 
+# --- every change was sent, so none is left marked for sending again at the next start ---
+wait_sql "SELECT count(*) FROM alerts WHERE unpublished" 0 5 && pass || fail "changes left unpublished"
+
 # --- SIGTERM: exit 0, status offline ---
 alerts_stop a1
 rc=$?
