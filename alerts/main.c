@@ -241,15 +241,23 @@ static int on_message(void *ctx, const char *topic, size_t tlen, const void *pay
 		return -1; /* not acknowledged: the broker keeps it for the next active instance */
 	}
 	/* A message whose change failed is applied again on the rebuilt state: its raise or
-	 * clear is then found done, or done now. */
-	for (int attempt = 0; attempt < 2; attempt++) {
+	 * clear is then found done, or done now. One the database refuses twice is dropped
+	 * (logged, counted) on state rebuilt once more, rather than met again after every
+	 * restart. */
+	for (int attempt = 0; attempt < 2 && rc == 0; attempt++) {
 		if (attempt > 0 && recover(a) != 0)
+			die_inconsistent();
+		if (handle(a, topic, tlen, payload, len, now) == 0)
 			break;
-		if ((rc = handle(a, topic, tlen, payload, len, now)) == 0)
-			break;
+		rc = attempt == 1 ? -1 : 0;
 	}
-	if (rc != 0)
-		die_inconsistent();
+	if (rc != 0) {
+		if (recover(a) != 0)
+			die_inconsistent();
+		atomic_fetch_add(&a->k.records_refused, 1);
+		log_warnx("event=message_dropped topic=\"%.*s\" reason=\"the database refused its "
+			  "change twice (see the db_failed lines)\"", (int)tlen, topic);
+	}
 	pthread_mutex_unlock(&a->mu);
 	staff_flush(a->staff);
 	return 0;

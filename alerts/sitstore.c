@@ -300,15 +300,38 @@ static const char insert_sql[] =
 	"groups) VALUES ($1, $2, $3, $4, 1, $5, $6, 'raised', $7, " TS(8) ", " TS(9) ", "
 	TS(10) ", " TS(11) ", coalesce($12::jsonb, '{}'), $13)";
 
+/* 1 if id is taken (two device ids can make the same topic-safe id: "a b" and "a_b"),
+ * 0 if free, -1 on error. */
+static int id_taken(struct sitstore *st, const char *id, char *err, size_t errlen)
+{
+	const char *params[] = {id};
+	PGresult *r = pg_query(st->conn, "SELECT 1 FROM alerts WHERE id = $1", 1, params, err,
+			       errlen);
+	int taken;
+
+	if (r == NULL)
+		return -1;
+	taken = PQntuples(r) > 0;
+	PQclear(r);
+	return taken;
+}
+
 static int insert_situation(struct sitstore *st, struct situation *s, char *err, size_t errlen)
 {
 	char id[512];
 	struct params p = {0};
+	int taken;
 
-	if (sit_make_id(s->rule_id, s->device, s->episode, id, sizeof(id)) != 0) {
-		snprintf(err, errlen, "device id too long for a situation id");
-		return -1;
-	}
+	/* The episode count goes on past another device's episodes under the same id. */
+	do {
+		if (sit_make_id(s->rule_id, s->device, s->episode, id, sizeof(id)) != 0) {
+			snprintf(err, errlen, "device id too long for a situation id");
+			return -1;
+		}
+		if ((taken = id_taken(st, id, err, errlen)) < 0)
+			return -1;
+		s->episode += taken;
+	} while (taken);
 	free(s->id);
 	s->id = xstrdup(id);
 	s->version = 1;

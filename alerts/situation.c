@@ -40,12 +40,13 @@ void sit_clear(struct situation *s)
 
 int sit_make_id(const char *rule_id, const char *device, int episode, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s.%s.%d", rule_id, device, episode);
+	int dlen = (int)strnlen(device, SIT_DEVICE_ID_MAX);
+	int n = snprintf(buf, len, "%s.%.*s.%d", rule_id, dlen, device, episode);
 	size_t start = strlen(rule_id) + 1, end;
 
 	if (n < 0 || (size_t)n >= len)
 		return -1;
-	end = start + strlen(device);
+	end = start + (size_t)dlen;
 	for (size_t i = start; i < end; i++) {
 		char c = buf[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -37,9 +37,12 @@ int sit_state_parse(const char *name, enum sit_state *out);
 /* Frees the strings and zeroes s. */
 void sit_clear(struct situation *s);
 
+#define SIT_DEVICE_ID_MAX 128
+
 /* Writes "<rule>.<device>.<episode>" into buf with every character of the device id
  * outside [A-Za-z0-9_-] replaced by '_' (MQTT topic levels and CAP identifiers stay
- * clean). Returns 0, or -1 if it does not fit. */
+ * clean) and the device id cut at SIT_DEVICE_ID_MAX bytes. Two devices may so get the
+ * same id: the store skips episodes already taken. Returns 0, or -1 if it does not fit. */
 int sit_make_id(const char *rule_id, const char *device, int episode, char *buf, size_t len);
 
 #endif

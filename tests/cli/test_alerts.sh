@@ -133,6 +133,15 @@ wait_sql "SELECT count(*) FROM alert_events WHERE alert_id = 'level-reraise.dev-
 	pass || fail "no suppressed event"
 expect_eq "one situation for dev-rr" "$(pg_sql -c "SELECT count(*) FROM alerts WHERE device = 'dev-rr'")" "1"
 
+# --- two device ids that make the same topic-safe id get different episodes ---
+rec 'dev col' '{"level": 95}'
+wait_sql "SELECT count(*) FROM alerts WHERE rule = 'level-reraise' AND device = 'dev col'" 1 5 ||
+	fail "dev col not raised"
+rec dev_col '{"level": 95}'
+wait_sql "SELECT string_agg(id || '=' || device, ',' ORDER BY id) FROM alerts WHERE id LIKE 'level-reraise.dev_col.%'" \
+	"level-reraise.dev_col.1=dev col,level-reraise.dev_col.2=dev_col" 5 && pass ||
+	fail "colliding ids: $(pg_sql -c "SELECT id, device FROM alerts WHERE rule = 'level-reraise'")"
+
 # --- a non-Paho client receives a situation and acknowledges it the CAP way ---
 mosquitto_sub -p "$MQTT_PORT" -V mqttv5 -q 1 -t 'staff/crew/alerts/level-esc.dev-mosq.1' -C 1 -W 10 \
 	>"$HARNESS_TMP/mosq.json" 2>&1 &

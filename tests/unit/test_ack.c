@@ -85,6 +85,11 @@ static void ids(void)
 	ASSERT_STR_EQ(buf, "r.a_b_c_d_e_f.1");
 	ASSERT_INT_EQ(sit_make_id("r", "0123456789012345678901234567890123456789012345678901234567890",
 				  1, buf, sizeof(buf)), -1);
+	char big[400], out[400];
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ASSERT_INT_EQ(sit_make_id("r", big, 12, out, sizeof(out)), 0);
+	ASSERT_INT_EQ(strlen(out), 2 + SIT_DEVICE_ID_MAX + 3);
 }
 
 static const struct test_case cases[] = {
