@@ -43,6 +43,11 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 COMMON_LIB := $(BUILD)/libcitylink-common.a
 CLI_SRC   := $(wildcard cli/*.c)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The alerts library: the engine, CAP rendering and anything else of alerts/ except the
+# daemon's entry point (alerts/main.c), so unit tests and benches link it.
+ALERTS_SRC := $(filter-out alerts/main.c,$(wildcard alerts/*.c))
+ALERTS_OBJ := $(ALERTS_SRC:%.c=$(BUILD)/%.o)
+ALERTS_LIB := $(BUILD)/libcitylink-alerts.a
 INGEST_SRC := $(wildcard ingest/*.c)
 INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -60,7 +65,7 @@ config-samples: $(BUILD)/config-sample
 .SECONDARY:
 
 .PHONY: all test check-deps unit bench fuzz fuzz-build install clean config-samples run
-all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/mqtt-load $(BUILD)/config-sample
+all: $(BUILD)/citylink $(BUILD)/citylink-ingest $(BUILD)/citylink-alerts $(BUILD)/mqtt-load $(BUILD)/config-sample
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,8 +79,15 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/citylink: $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+$(ALERTS_LIB): $(ALERTS_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/citylink: $(CLI_OBJ) $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+
+$(BUILD)/citylink-alerts: $(BUILD)/alerts/main.o $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 $(BUILD)/citylink-ingest: $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB)
 	$(CC) $(LDFLAGS) $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
@@ -84,7 +96,7 @@ $(BUILD)/citylink-ingest: $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB)
 $(BUILD)/mqtt-load: $(BUILD)/bench/mqtt_load.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(COMMON_LIB) $(NORM_LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
@@ -114,12 +126,21 @@ bench: check-deps
 	@# Makefile appends (-std, -I., warnings) instead of being appended to.
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/bench-normalize
 	build/bench/bench-normalize tests/corpus bench/payloads schemas
+	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/bench-rules
+	build/bench/bench-rules 1000
 	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/citylink build/bench/citylink-ingest build/bench/mqtt-load
 	CITYLINK_INGEST=build/bench/citylink-ingest MQTT_LOAD=build/bench/mqtt-load sh bench/ingest_bench.sh
+	CFLAGS="-O2 -g -DNDEBUG" $(MAKE) SANITIZE=0 BUILD=build/bench build/bench/citylink-alerts
+	BUILD=build/bench sh bench/alerts_bench.sh
 
 build/bench/bench-normalize: $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BENCH_SRC) $(COMMON_SRC) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
+
+# Rule evaluation cost per record with 1,000 rules (alerts engine).
+build/bench/bench-rules: bench/bench_rules.c $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 # libFuzzer needs clang; one target per untrusted-input parser, seeded from the repo.
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g -O1 -I. $(PKG_CFLAGS) \

@@ -16,6 +16,8 @@ int cmd_device(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* Loads a schema directory, printing every problem to stderr; NULL if it is refused. */
 struct norm_schema *cli_load_schemas(const char *dir);

@@ -20,6 +20,8 @@ static const struct {
 	{"staff", cmd_staff, "staff add|list|remove NAME --group G   a staff member's broker account"},
 	{"service", cmd_service, "service add|list|remove NAME [--role R]   a daemon's broker account"},
 	{"simulate", cmd_simulate, "simulate --broker URI --schemas DIR [--devices N] [--rate R] ...   publish realistic vendor payloads"},
+	{"notify", cmd_notify, "notify --group G --headline TEXT [--severity S] [--description TEXT] [--broker URI] [--db CONNINFO]   a manual notice to staff"},
+	{"rules", cmd_rules, "rules check --schemas DIR   check the rules and groups (as schema check)"},
 };
 
 static void usage(FILE *out)

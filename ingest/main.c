@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/mqtt.h"
 #include "common/schema_dir.h"
@@ -49,47 +50,7 @@ struct ingest {
 	int64_t next_status_ms, next_watchdog_ms, watchdog_ms;
 };
 
-static void print_diags(const struct norm_diags *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "%s\n", d->lines[i]);
-	if (d->dropped > 0)
-		fprintf(stderr, "(%zu more problems not shown)\n", d->dropped);
-}
-
 /* ---- configuration and schemas ---- */
-
-/* Parses argv into a new config. NULL (problems printed or logged) if it is refused. */
-static struct config *read_config(int argc, char **argv, struct config_flags *flags)
-{
-	struct config *c = config_create(ingest_option_defs, ingest_option_count);
-	struct norm_diags d = {0};
-
-	if (c == NULL)
-		fatalx("out of memory");
-	if (config_parse_args(c, argc, argv, flags, &d) != 0) {
-		print_diags(&d);
-		diags_clear(&d);
-		config_free(c);
-		return NULL;
-	}
-	diags_clear(&d);
-	return c;
-}
-
-static struct norm_schema *load_schemas(const char *dir)
-{
-	struct norm_schema *s = NULL;
-	struct norm_diags d = {0};
-	int rc = schema_dir_load(dir, &s, &d);
-
-	if (rc == -2)
-		fatalx("out of memory loading %s", dir);
-	if (rc != 0)
-		print_diags(&d);
-	diags_clear(&d);
-	return s;
-}
 
 static struct norm_limits limits_of(const struct ingest_options *o)
 {
@@ -147,21 +108,22 @@ static void subscribe(struct ingest *in, const struct norm_schema *s)
 static void reload(struct ingest *in)
 {
 	struct config_flags flags;
-	struct config *c = read_config(in->argc, in->argv, &flags);
+	struct config *c = daemon_read_config(ingest_option_defs, ingest_option_count, in->argc,
+					      in->argv, &flags);
 	struct norm_diags d = {0};
 	struct ingest_options o;
 	struct norm_schema *s;
 	struct norm_limits lim;
 
 	if (c == NULL || config_reload_check(in->cfg, c, &d) != 0) {
-		print_diags(&d);
+		daemon_print_diags(&d);
 		diags_clear(&d);
 		config_free(c);
 		log_warnx("event=reload_refused reason=\"configuration\" keeping=\"the running set\"");
 		return;
 	}
 	ingest_options_read(c, &o, in->client_id, sizeof(in->client_id));
-	s = load_schemas(o.schemas);
+	s = daemon_load_schemas(o.schemas);
 	if (s == NULL) {
 		log_warnx("event=reload_refused reason=\"schemas\" dir=%s keeping=\"the running set\"",
 			  o.schemas);
@@ -378,7 +340,7 @@ int main(int argc, char **argv)
 	sigset_t signals;
 
 	log_init("citylink-ingest", 0);
-	in.cfg = read_config(argc, argv, &flags);
+	in.cfg = daemon_read_config(ingest_option_defs, ingest_option_count, argc, argv, &flags);
 	if (flags.help) {
 		config_usage(stdout, "citylink-ingest", ingest_option_defs, ingest_option_count);
 		return 0;
@@ -391,7 +353,7 @@ int main(int argc, char **argv)
 		return 1;
 	ingest_options_read(in.cfg, &in.o, in.client_id, sizeof(in.client_id));
 	log_init("citylink-ingest", in.o.debug);
-	if ((s = load_schemas(in.o.schemas)) == NULL) {
+	if ((s = daemon_load_schemas(in.o.schemas)) == NULL) {
 		config_free(in.cfg);
 		return 1;
 	}

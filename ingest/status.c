@@ -3,27 +3,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include <cjson/cJSON.h>
-
-#include "common/clock.h"
-#include "common/log.h"
-#include "common/xmalloc.h"
-#include "normalizer/timefmt.h"
-
-#define VERSION "0.1.0"
+#include "common/health.h"
 
 void status_topic(const char *client_id, char *buf, size_t len)
 {
-	snprintf(buf, len, "citylink/status/ingest/%s", client_id);
-}
-
-static void add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char buf[TIME_RFC3339_LEN];
-	time_format_rfc3339(ms, buf);
-	cJSON_AddStringToObject(o, key, buf);
+	health_topic("ingest", client_id, buf, len);
 }
 
 static void add_counters(cJSON *o, const struct ingest_counters *k)
@@ -41,29 +26,16 @@ static void add_counters(cJSON *o, const struct ingest_counters *k)
 
 char *status_json(const struct status_info *s)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *text;
+	cJSON *o = health_begin("ingest", s->client_id, s->state,
+				s->counters != NULL ? s->started_ms : 0);
 
-	if (o == NULL)
-		fatalx("out of memory");
-	cJSON_AddStringToObject(o, "service", "ingest");
-	cJSON_AddStringToObject(o, "client_id", s->client_id);
-	cJSON_AddStringToObject(o, "state", s->state);
-	cJSON_AddStringToObject(o, "version", VERSION);
-	cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	if (s->counters != NULL) {
-		add_time(o, "time", clock_wall_ms());
-		add_time(o, "started", s->started_ms);
 		add_counters(o, s->counters);
 		cJSON_AddNumberToObject(o, "spool_bytes", (double)s->spool_bytes);
 		cJSON_AddStringToObject(o, "mqtt", s->mqtt_ready ? "ready" : "connecting");
 		cJSON_AddStringToObject(o, "last_error", s->last_error ? s->last_error : "");
 	}
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (text == NULL)
-		fatalx("out of memory");
-	return text;
+	return health_finish(o);
 }
 
 void status_line(const struct status_info *s, char *buf, size_t len)

@@ -83,4 +83,13 @@ int norm_buf_reserve(struct norm_buf *b, size_t more);
  */
 int norm_record_json(const struct norm_record *rec, struct norm_buf *out);
 
+/* Appends the present values of a record of st as the JSON object of the record format
+ * ({"pm25":17.9,"state":"ok"}). 0, or NORM_ENOMEM. */
+int norm_values_json(const struct norm_standard *st, const struct norm_value *values,
+		     struct norm_buf *out);
+
+/* Appends one present value as plain text, for messages: numbers as in the record format,
+ * true/false, an enum's or a string's text unquoted, a geo value "lat,lon". 0 or NORM_ENOMEM. */
+int norm_value_text(const struct norm_field *f, const struct norm_value *v, struct norm_buf *out);
+
 #endif

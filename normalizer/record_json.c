@@ -77,25 +77,50 @@ static int put_value(struct norm_buf *b, const struct norm_field *f, const struc
 	return NORM_OK;
 }
 
+int norm_values_json(const struct norm_standard *st, const struct norm_value *values,
+		     struct norm_buf *out)
+{
+	int first = 1;
+	if (puts_(out, "{"))
+		return NORM_ENOMEM;
+	for (size_t i = 0; i < st->n_fields; i++) {
+		if (!values[i].present)
+			continue;
+		if ((!first && puts_(out, ",")) || put_string(out, st->fields[i].name, strlen(st->fields[i].name)) ||
+		    puts_(out, ":") || put_value(out, &st->fields[i], &values[i]))
+			return NORM_ENOMEM;
+		first = 0;
+	}
+	return puts_(out, "}");
+}
+
+int norm_value_text(const struct norm_field *f, const struct norm_value *v, struct norm_buf *out)
+{
+	switch (f->type) {
+	case NORM_ENUM:
+		return puts_(out, f->values[v->enum_index]);
+	case NORM_STRING:
+		return norm_buf_append(out, v->text, v->text_len);
+	case NORM_GEO:
+		if (put_double(out, v->lat) || puts_(out, ",") || put_double(out, v->lon))
+			return NORM_ENOMEM;
+		return NORM_OK;
+	default:
+		return put_value(out, f, v);
+	}
+}
+
 int norm_record_json(const struct norm_record *rec, struct norm_buf *out)
 {
 	const struct norm_standard *st = rec->source->standard;
 	char when[TIME_RFC3339_LEN];
-	int first = 1;
 
 	time_format_rfc3339(rec->time_ms, when);
 	if (puts_(out, "{\"standard\":") || put_string(out, st->id, strlen(st->id)) ||
 	    puts_(out, ",\"source\":") || put_string(out, rec->source->id, strlen(rec->source->id)) ||
 	    puts_(out, ",\"device\":") || put_string(out, rec->device, strlen(rec->device)) ||
-	    puts_(out, ",\"time\":\"") || puts_(out, when) || puts_(out, "\",\"values\":{"))
+	    puts_(out, ",\"time\":\"") || puts_(out, when) || puts_(out, "\",\"values\":") ||
+	    norm_values_json(st, rec->values, out))
 		return NORM_ENOMEM;
-	for (size_t i = 0; i < st->n_fields; i++) {
-		if (!rec->values[i].present)
-			continue;
-		if ((!first && puts_(out, ",")) || put_string(out, st->fields[i].name, strlen(st->fields[i].name)) ||
-		    puts_(out, ":") || put_value(out, &st->fields[i], &rec->values[i]))
-			return NORM_ENOMEM;
-		first = 0;
-	}
-	return puts_(out, "}}");
+	return puts_(out, "}");
 }

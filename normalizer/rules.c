@@ -18,7 +18,7 @@ static const char *const rule_keys[] = {
 static const char *const severity_names[] = {"extreme", "severe", "moderate", "minor", NULL};
 /* Placeholders a headline may use besides the standard's fields. */
 static const char *const headline_words[] = {"device", "standard", "source", "time", "rule",
-					     "severity", NULL};
+					     "severity", "location", NULL};
 
 static void oom(struct yctx *c)
 {
@@ -142,7 +142,7 @@ static void check_placeholders(struct yctx *c, const struct ynode *n, const stru
 		}
 		if (!known_placeholder(r->standard, p + 1, (size_t)(end - p - 1)))
 			yerr(c, n, "headline placeholder {%.*s} is not a field of %s nor one of "
-			     "device, standard, source, time, rule, severity",
+			     "device, standard, source, time, rule, severity, location",
 			     (int)(end - p - 1), p + 1, r->standard->id);
 	}
 }

@@ -1,0 +1,47 @@
+/* Start-up steps shared by the daemons (see daemon.h). */
+#include "common/daemon.h"
+
+#include <stdio.h>
+
+#include "common/log.h"
+#include "common/schema_dir.h"
+
+void daemon_print_diags(const struct norm_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->lines[i]);
+	if (d->dropped > 0)
+		fprintf(stderr, "(%zu more problems not shown)\n", d->dropped);
+}
+
+struct config *daemon_read_config(const struct config_def *defs, size_t n, int argc,
+				  char **argv, struct config_flags *flags)
+{
+	struct config *c = config_create(defs, n);
+	struct norm_diags d = {0};
+
+	if (c == NULL)
+		fatalx("out of memory");
+	if (config_parse_args(c, argc, argv, flags, &d) != 0) {
+		daemon_print_diags(&d);
+		diags_clear(&d);
+		config_free(c);
+		return NULL;
+	}
+	diags_clear(&d);
+	return c;
+}
+
+struct norm_schema *daemon_load_schemas(const char *dir)
+{
+	struct norm_schema *s = NULL;
+	struct norm_diags d = {0};
+	int rc = schema_dir_load(dir, &s, &d);
+
+	if (rc == -2)
+		fatalx("out of memory loading %s", dir);
+	if (rc != 0)
+		daemon_print_diags(&d);
+	diags_clear(&d);
+	return s;
+}
