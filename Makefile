@@ -55,11 +55,12 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := bench/bench_normalize.c bench/topic_scale.c
 
 # The shipped config files are generated from the option tables (deploy/config_sample.c).
-$(BUILD)/config-sample: $(BUILD)/deploy/config_sample.o $(BUILD)/ingest/options.o $(COMMON_LIB) $(NORM_LIB)
+$(BUILD)/config-sample: $(BUILD)/deploy/config_sample.o $(BUILD)/ingest/options.o $(BUILD)/alerts/options.o $(COMMON_LIB) $(NORM_LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 config-samples: $(BUILD)/config-sample
 	$(BUILD)/config-sample ingest >deploy/config/ingest.conf
+	$(BUILD)/config-sample alerts >deploy/config/alerts.conf
 
 # Keep intermediate objects (the test binaries' .o files) so a rebuild relinks only.
 .SECONDARY:

@@ -1,13 +1,14 @@
 /*
  * config-sample DAEMON: writes the commented config file shipped in deploy/config/ from the
  * daemon's option table (common/config.h config_write_sample), so the file can never
- * drift from the code: tests/cli/test_deploy_files.sh compares them, and
+ * drift from the code: tests/cli/test_systemd_units.sh compares them, and
  * `make config-samples` regenerates them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/config.h"
+#include "alerts/options.h"
 #include "ingest/options.h"
 
 static const struct {
@@ -16,6 +17,7 @@ static const struct {
 	const size_t *n;
 } daemons[] = {
 	{"ingest", ingest_option_defs, &ingest_option_count},
+	{"alerts", alerts_option_defs, &alerts_option_count},
 };
 
 int main(int argc, char **argv)
@@ -36,6 +38,6 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	fprintf(stderr, "usage: config-sample ingest\n");
+	fprintf(stderr, "usage: config-sample ingest|alerts\n");
 	return 2;
 }

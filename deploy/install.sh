@@ -42,7 +42,7 @@ subst() {
 install -d "$D$BINDIR" "$D$SHAREDIR" "$D$DOCDIR" "$D$UNITDIR" "$D$ETC" \
 	"$D$SYSCONFDIR/systemd/system/mosquitto.service.d"
 for p in citylink citylink-ingest citylink-alerts; do
-	if [ -x "$BUILD/$p" ]; then install -m 0755 "$BUILD/$p" "$D$BINDIR/$p"; fi
+	install -m 0755 "$BUILD/$p" "$D$BINDIR/$p" || exit 1
 done
 
 # Reference copies, then the editable ones where missing.
