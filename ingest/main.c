@@ -48,6 +48,7 @@ struct ingest {
 	int64_t started_ms;
 	int paused, ready_sent;
 	int64_t next_status_ms, next_watchdog_ms, watchdog_ms;
+	uint64_t corrupt_reported;   /* spool bytes skipped as torn or corrupt, as last logged */
 };
 
 /* ---- configuration and schemas ---- */
@@ -173,8 +174,8 @@ static void publish_status(struct ingest *in, const char *state)
 {
 	char err[512] = "", line[400], note[420];
 	struct status_info si = {in->client_id, state, in->started_ms,
-				 spool_backlog_bytes(in->spool), mqtt_ready(in->mqtt), err,
-				 &in->counters};
+				 spool_backlog_bytes(in->spool), in->corrupt_reported,
+				 mqtt_ready(in->mqtt), err, &in->counters};
 	char *json;
 
 	writer_last_error(in->writer, err, sizeof(err));
@@ -189,6 +190,21 @@ static void publish_status(struct ingest *in, const char *state)
 	status_line(&si, line, sizeof(line));
 	snprintf(note, sizeof(note), "STATUS=%s", line);
 	sd_notify_send(note);
+}
+
+/* A torn tail after a crash (or a damaged segment) is skipped by the spool reader: say so
+ * once per discovery, so a skipped byte range is never silent. */
+static void report_spool_damage(struct ingest *in)
+{
+	uint64_t skipped = spool_get_stats(in->spool).corrupt_skipped;
+
+	if (skipped == in->corrupt_reported)
+		return;
+	log_warnx("event=spool_damage_skipped bytes=%llu total=%llu reason=\"a torn or corrupt "
+		  "entry in the spool (after a crash or a disk error) was skipped; what it held is "
+		  "redelivered by the broker if it was never acknowledged\"",
+		  (unsigned long long)(skipped - in->corrupt_reported), (unsigned long long)skipped);
+	in->corrupt_reported = skipped;
 }
 
 /* Stops taking messages while the spool is full (the broker keeps them in our session). */
@@ -215,6 +231,7 @@ static void tick(struct ingest *in)
 
 	mqtt_tick(in->mqtt);
 	backpressure(in);
+	report_spool_damage(in);
 	if (!in->ready_sent && atomic_load(&in->counters.db_up) && mqtt_ready(in->mqtt)) {
 		in->ready_sent = 1;
 		sd_notify_send("READY=1");
@@ -270,7 +287,7 @@ static void open_spool(struct ingest *in)
 
 static struct mqtt *make_mqtt(struct ingest *in)
 {
-	struct status_info will = {in->client_id, "offline", 0, 0, 0, NULL, NULL};
+	struct status_info will = {.client_id = in->client_id, .state = "offline"};
 	char *will_json = status_json(&will);
 	char err[512], *password = NULL;
 	struct mqtt_options mo = {0};

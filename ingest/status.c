@@ -32,6 +32,7 @@ char *status_json(const struct status_info *s)
 	if (s->counters != NULL) {
 		add_counters(o, s->counters);
 		cJSON_AddNumberToObject(o, "spool_bytes", (double)s->spool_bytes);
+		cJSON_AddNumberToObject(o, "spool_damaged_bytes", (double)s->spool_damaged_bytes);
 		cJSON_AddStringToObject(o, "mqtt", s->mqtt_ready ? "ready" : "connecting");
 		cJSON_AddStringToObject(o, "last_error", s->last_error ? s->last_error : "");
 	}

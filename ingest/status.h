@@ -16,6 +16,7 @@ struct status_info {
 	const char *state;        /* "starting" "running" "paused" "stopping" "offline" */
 	int64_t started_ms;
 	uint64_t spool_bytes;
+	uint64_t spool_damaged_bytes; /* skipped as torn or corrupt since start */
 	int mqtt_ready;
 	const char *last_error;   /* "" if none */
 	const struct ingest_counters *counters; /* NULL for the last will */
