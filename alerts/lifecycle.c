@@ -407,6 +407,28 @@ static void republish(struct life *l, struct situation *s, int64_t now_ms)
 	publish(l, s, r, s->unpublished ? STAFF_CHANGE : STAFF_NONE, NULL, now_ms);
 }
 
+/* A change's messages are sent within a tick or refused; after this long they were. */
+#define RESEND_AFTER_S 30
+
+int life_resend(struct life *l, int64_t now_ms)
+{
+	struct situation *rows = NULL;
+	size_t n = 0;
+	char err[512];
+
+	if (sitstore_load_unsent(l->store, RESEND_AFTER_S, &rows, &n, err, sizeof(err)) != 0) {
+		log_warnx("event=db_failed change=resend error=\"%s\"", err);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		log_info("event=resend situation=%s version=%d", rows[i].id, rows[i].version);
+		republish(l, &rows[i], now_ms);
+		sit_clear(&rows[i]);
+	}
+	free(rows);
+	return 0;
+}
+
 static void mark_sent(void *ctx, const char *id, int version)
 {
 	struct life *l = ctx;

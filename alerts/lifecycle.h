@@ -45,6 +45,10 @@ int life_ack(struct life *l, const char *id, const char *payload, size_t len, in
 /* Runs every timer due at now_ms. */
 int life_tick(struct life *l, int64_t now_ms);
 
+/* Queues again every change whose messages were refused (still unpublished some time
+ * after its commit). */
+int life_resend(struct life *l, int64_t now_ms);
+
 /* Clears the unpublished mark of every change staff_flush has sent. */
 void life_mark_sent(struct life *l);
 

@@ -48,6 +48,7 @@
 #define LOCK_CHECK_MS 1000
 #define DB_RETRY_MS 20000
 #define LOCK_LOST_MS 30000
+#define RESEND_CHECK_MS 10000
 
 struct alerts {
 	int argc;
@@ -68,7 +69,7 @@ struct alerts {
 	int active;
 	struct alerts_counters k;
 	int64_t started_ms, next_status_ms, next_watchdog_ms, watchdog_ms, next_lock_ms;
-	int64_t next_db_retry_ms, lock_lost_ms;
+	int64_t next_db_retry_ms, lock_lost_ms, next_resend_ms;
 	int ready_sent;
 	char last_error[512];
 };
@@ -397,9 +398,14 @@ static void timers(struct alerts *a)
 	if (a->active && !sitstore_is_down(a->store)) {
 		if (engine_tick(a->engine, now, &a->events) != ENGINE_OK)
 			fatalx("out of memory");
+		life_mark_sent(a->life);
 		if ((apply_events(a, now) != 0 || life_tick(a->life, now) != 0) && recover(a) != 0)
 			die_inconsistent();
-		life_mark_sent(a->life);
+		if (clock_mono_ms() >= a->next_resend_ms) {
+			a->next_resend_ms = clock_mono_ms() + RESEND_CHECK_MS;
+			if (life_resend(a->life, now) != 0 && recover(a) != 0)
+				die_inconsistent();
+		}
 	} else if (a->active && clock_mono_ms() >= a->next_db_retry_ms) {
 		char err[512];
 		a->next_db_retry_ms = clock_mono_ms() + 1000;

@@ -148,15 +148,15 @@ static void read_row(const PGresult *r, int i, struct situation *s)
 	s->groups = col_text(r, i, 23);
 }
 
-int sitstore_load(struct sitstore *st, struct situation **out, size_t *n, char *err,
-		  size_t errlen)
+static int load_where(struct sitstore *st, const char *where, int nparams,
+		      const char *const *params, struct situation **out, size_t *n, char *err,
+		      size_t errlen)
 {
-	char sql[sizeof(select_cols) + 96];
+	char sql[sizeof(select_cols) + 160];
 	PGresult *r;
 
-	snprintf(sql, sizeof(sql), "%sWHERE state <> 'closed' OR unpublished ORDER BY raised_at",
-		 select_cols);
-	if ((r = pg_query(st->conn, sql, 0, NULL, err, errlen)) == NULL)
+	snprintf(sql, sizeof(sql), "%s%s ORDER BY raised_at", select_cols, where);
+	if ((r = pg_query(st->conn, sql, nparams, params, err, errlen)) == NULL)
 		return -1;
 	*n = (size_t)PQntuples(r);
 	*out = xcalloc(*n + 1, sizeof(**out));
@@ -164,6 +164,23 @@ int sitstore_load(struct sitstore *st, struct situation **out, size_t *n, char *
 		read_row(r, (int)i, &(*out)[i]);
 	PQclear(r);
 	return 0;
+}
+
+int sitstore_load(struct sitstore *st, struct situation **out, size_t *n, char *err,
+		  size_t errlen)
+{
+	return load_where(st, "WHERE state <> 'closed' OR unpublished", 0, NULL, out, n, err,
+			  errlen);
+}
+
+int sitstore_load_unsent(struct sitstore *st, int older_s, struct situation **out, size_t *n,
+			 char *err, size_t errlen)
+{
+	struct params p = {0};
+
+	p_int(&p, older_s);
+	return load_where(st, "WHERE unpublished AND updated_at < now() - make_interval(secs => $1)",
+			  p.n, p.v, out, n, err, errlen);
 }
 
 int sitstore_each_seen(struct sitstore *st,

@@ -31,6 +31,11 @@ int sitstore_migrate(struct sitstore *st, const struct norm_schema *s, char *err
 int sitstore_load(struct sitstore *st, struct situation **out, size_t *n, char *err,
 		  size_t errlen);
 
+/* The same for the situations whose last change is still unpublished older_s seconds
+ * after it was committed (its messages were refused). */
+int sitstore_load_unsent(struct sitstore *st, int older_s, struct situation **out, size_t *n,
+			 char *err, size_t errlen);
+
 /* Calls fn for each row of devices (standard, device, last_seen ms); stops at a non-zero
  * return of fn and returns it. 0, or -1 with err. */
 int sitstore_each_seen(struct sitstore *st,

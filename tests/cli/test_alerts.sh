@@ -199,6 +199,15 @@ wait_sql "SELECT state FROM alerts WHERE id = 'level-for.dev-ingest.1'" raised 8
 # --- every change was sent, so none is left marked for sending again at the next start ---
 wait_sql "SELECT count(*) FROM alerts WHERE unpublished" 0 5 && pass || fail "changes left unpublished"
 
+# --- a change whose messages were refused (simulated: marked unpublished 31 s ago) is sent
+# again within the 10 s resend check, and its mark cleared ---
+pg_sql -c "UPDATE alerts SET unpublished = true, updated_at = now() - interval '31 seconds' WHERE id = 'level-jump.dev-delta.1'"
+before=$(count_lines all "^staff/crew/notices .*level-jump.dev-delta.1")
+wait_log a1 "event=resend situation=level-jump.dev-delta.1" 1 15 && pass || fail "not resent"
+wait_sql "SELECT count(*) FROM alerts WHERE unpublished" 0 5 && pass || fail "resent change still marked"
+wait_lines all "^staff/crew/notices .*level-jump.dev-delta.1" $((before + 1)) 3 && pass ||
+	fail "resent notice not received"
+
 # --- SIGTERM: exit 0, status offline ---
 alerts_stop a1
 rc=$?
