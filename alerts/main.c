@@ -44,7 +44,6 @@
 #include "common/secret.h"
 #include "common/xmalloc.h"
 
-#define TICK_MS 100
 #define LOCK_CHECK_MS 1000
 #define DB_RETRY_MS 20000
 #define LOCK_LOST_MS 30000
@@ -418,7 +417,7 @@ static void timers(struct alerts *a)
 		staff_flush(a->staff);
 }
 
-/* How long the main loop may sleep: until the next timer, at most TICK_MS. */
+/* How long the main loop may sleep: until the next timer, at most DAEMON_TICK_MS. */
 static long wait_ms(struct alerts *a)
 {
 	int64_t due = INT64_MAX, now = clock_wall_ms();
@@ -434,7 +433,7 @@ static long wait_ms(struct alerts *a)
 	 * turn the loop into a spin. */
 	if (due <= now)
 		return 5;
-	return due - now < TICK_MS ? (long)(due - now) : TICK_MS;
+	return due - now < DAEMON_TICK_MS ? (long)(due - now) : DAEMON_TICK_MS;
 }
 
 /* ---- status ---- */
@@ -489,24 +488,20 @@ static void tick(struct alerts *a)
 	}
 }
 
-/* Returns when SIGTERM or SIGINT arrives; SIGHUP reloads. */
-static void run(struct alerts *a, const sigset_t *signals)
+static long wait_cb(void *ctx)
 {
-	for (;;) {
-		long ms = wait_ms(a);
-		struct timespec wait = {ms / 1000, (ms % 1000) * 1000000L};
-		int sig = sigtimedwait(signals, NULL, &wait);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
-			return;
-		}
-		if (sig == SIGHUP) {
-			sd_notify_send("RELOADING=1");
-			reload(a);
-			sd_notify_send("READY=1");
-		}
-		tick(a);
-	}
+	return wait_ms(ctx);
+}
+
+/* The main loop (common/daemon.c) calls back with our state. */
+static void reload_cb(void *ctx)
+{
+	reload(ctx);
+}
+
+static void tick_cb(void *ctx)
+{
+	tick(ctx);
 }
 
 /* ---- start and stop ---- */
@@ -591,7 +586,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	start(&a);
-	run(&a, &signals);
+	daemon_run(&signals, &(const struct daemon_loop){wait_cb, reload_cb, tick_cb}, &a);
 	stop(&a);
 	config_free(a.cfg);
 	log_info("event=stopped");

@@ -2,8 +2,10 @@
 #include "common/daemon.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "common/sd_notify.h"
 #include "common/schema_dir.h"
 
 void daemon_print_diags(const struct norm_diags *d)
@@ -44,4 +46,24 @@ struct norm_schema *daemon_load_schemas(const char *dir)
 		daemon_print_diags(&d);
 	diags_clear(&d);
 	return s;
+}
+
+void daemon_run(const sigset_t *signals, const struct daemon_loop *l, void *ctx)
+{
+	for (;;) {
+		long ms = l->wait_ms != NULL ? l->wait_ms(ctx) : DAEMON_TICK_MS;
+		struct timespec wait = {ms / 1000, (ms % 1000) * 1000000L};
+		int sig = sigtimedwait(signals, NULL, &wait);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+			return;
+		}
+		if (sig == SIGHUP) {
+			sd_notify_send("RELOADING=1");
+			l->reload(ctx);
+			sd_notify_send("READY=1");
+		}
+		l->tick(ctx);
+	}
 }

@@ -6,6 +6,8 @@
 #ifndef CITYLINK_DAEMON_H
 #define CITYLINK_DAEMON_H
 
+#include <signal.h>
+
 #include "common/config.h"
 #include "normalizer/diag.h"
 #include "normalizer/schema.h"
@@ -21,5 +23,19 @@ struct config *daemon_read_config(const struct config_def *defs, size_t n, int a
 /* Loads dir; NULL, with the problems printed, if it is refused. Out of memory is fatal.
  * Caller frees with norm_schema_free. */
 struct norm_schema *daemon_load_schemas(const char *dir);
+
+/* What the main loop calls; ctx is the daemon's own state. wait_ms may be NULL (a fixed
+ * DAEMON_TICK_MS), else it says how long to sleep before the next tick (0..DAEMON_TICK_MS). */
+#define DAEMON_TICK_MS 100
+struct daemon_loop {
+	long (*wait_ms)(void *ctx);
+	void (*reload)(void *ctx);
+	void (*tick)(void *ctx);
+};
+
+/* The signal loop both daemons run on their main thread (signals are blocked everywhere
+ * and taken here, so no handler runs): SIGHUP reloads between RELOADING=1 and READY=1,
+ * every wake-up ends with a tick, and SIGTERM or SIGINT returns (logged). */
+void daemon_run(const sigset_t *signals, const struct daemon_loop *l, void *ctx);
 
 #endif

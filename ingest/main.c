@@ -29,7 +29,6 @@
 #include "ingest/status.h"
 #include "ingest/writer.h"
 
-#define TICK_MS 100
 #define DRAIN_MS 10000
 /* Resume taking messages once the spool is back under this share of spool_max. */
 #define RESUME_PERCENT 80
@@ -248,24 +247,15 @@ static void tick(struct ingest *in)
 	}
 }
 
-/* Returns when SIGTERM or SIGINT arrives; SIGHUP reloads. */
-static void run(struct ingest *in, const sigset_t *signals)
+/* The main loop (common/daemon.c) calls back with our state. */
+static void reload_cb(void *ctx)
 {
-	struct timespec wait = {0, TICK_MS * 1000000L};
+	reload(ctx);
+}
 
-	for (;;) {
-		int sig = sigtimedwait(signals, NULL, &wait);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
-			return;
-		}
-		if (sig == SIGHUP) {
-			sd_notify_send("RELOADING=1");
-			reload(in);
-			sd_notify_send("READY=1");
-		}
-		tick(in);
-	}
+static void tick_cb(void *ctx)
+{
+	tick(ctx);
 }
 
 /* ---- start and stop ---- */
@@ -390,7 +380,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	start(&in, s);
-	run(&in, &signals);
+	daemon_run(&signals, &(const struct daemon_loop){NULL, reload_cb, tick_cb}, &in);
 	stop(&in);
 	mqtt_free(in.mqtt);
 	spool_close(in.spool);
