@@ -291,6 +291,10 @@ static struct mqtt *make_mqtt(struct ingest *in)
 	mo.username = in->o.username;
 	mo.password = password;
 	mo.ca_file = in->o.ca_file;
+	/* Paho walks its list of unacknowledged publishes on every publish: the republish
+	 * window costs CPU in proportion (catch-up with republish, per 100k messages: 7.3 s
+	 * at 10000, 5.8 s at 1000, 5.0 s at 300, throughput the same within noise). */
+	mo.max_pending = 1000;
 	mo.cert_file = in->o.cert_file;
 	mo.key_file = in->o.key_file;
 	mo.session_expiry_s = in->o.session_expiry_s;
