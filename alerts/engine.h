@@ -43,7 +43,8 @@ struct engine;
 struct engine *engine_create(const struct norm_schema *s);
 void engine_free(struct engine *e);
 
-enum engine_event_kind { ENGINE_RAISE, ENGINE_CLEAR };
+/* RAISE and CLEAR always; PENDING and CANCEL only after engine_report_pending(e, 1). */
+enum engine_event_kind { ENGINE_RAISE, ENGINE_CLEAR, ENGINE_PENDING, ENGINE_CANCEL };
 
 /*
  * One change of a condition. Pointers are owned by the engine: rule lives as long as the
@@ -56,10 +57,12 @@ struct engine_event {
 	const char *device;
 	const char *source;                 /* source of the device's last record, or NULL */
 	int64_t since_ms;                   /* RAISE: when the condition started to hold (a
-					       silence: the last record's arrival) */
+					       silence: the last record's arrival); PENDING,
+					       CANCEL: when the `for:` started counting */
 	int64_t at_ms;                      /* RAISE: when it became due (since + for / silent;
 					       may be before now_ms when a tick came late);
-					       CLEAR: now_ms of the record that cleared it */
+					       PENDING: when it will be due (since + for);
+					       CLEAR, CANCEL: now_ms of the record */
 	int64_t time_ms;                    /* record time of the device's last values, or 0 */
 	const struct norm_value *values;    /* device's last known value of each field of the
 					       rule's standard (merged over its records), or
@@ -110,6 +113,35 @@ int engine_restore_seen(struct engine *e, const char *standard, const char *devi
  * then clears by the new `clear`. ENGINE_OK or ENGINE_ENOMEM (then free `to`, keep `from`).
  */
 int engine_adopt_state(struct engine *to, const struct engine *from);
+
+/*
+ * Pending `for:` timers, so that they can outlive the process. With report on (default
+ * off), engine_record also appends ENGINE_PENDING when a `for:` starts counting (not
+ * raised by that record) and ENGINE_CANCEL when a false `when` stops one; a pending one
+ * that becomes due ends with its RAISE, and one dropped by engine_adopt_state (its rule
+ * left, or the device filter now excludes the device) with no event (engine_is_pending
+ * then says 0).
+ */
+void engine_report_pending(struct engine *e, int report);
+
+/*
+ * After a restart: (rule_id, device) has been counting its `for:` since since_ms, so it
+ * raises at since_ms + for from engine_tick without any further record. Nothing changes
+ * when it is already active. ENGINE_EINVAL when the rule is unknown, has no `for:`, or
+ * its device filter excludes device (the row is stale: drop it); ENGINE_ENOMEM.
+ */
+int engine_restore_pending(struct engine *e, const char *rule_id, const char *device,
+			   int64_t since_ms);
+
+/* 1 if (rule_id, device) has a `for:` counting, else 0 (also for an unknown rule or
+ * device): after a reload, a stored pending row the new engine does not hold can go. */
+int engine_is_pending(const struct engine *e, const char *rule_id, const char *device);
+
+/* Gives r's device the source, record time and values of r (merged into its last known
+ * values) without evaluating any rule or touching its silence timers: after a restart, the
+ * values a restored pending `for:` raises with. ENGINE_OK, ENGINE_EINVAL (a standard of
+ * another schema) or ENGINE_ENOMEM. */
+int engine_restore_values(struct engine *e, const struct std_record *r);
 
 /* Number of (rule, device) conditions currently active (for status counters). */
 size_t engine_active_count(const struct engine *e);

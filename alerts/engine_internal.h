@@ -74,6 +74,7 @@ struct engine {
 	size_t n_stds;
 	int64_t next_due;        /* lower bound of the next timer */
 	size_t active;
+	int report_pending;      /* emit ENGINE_PENDING / ENGINE_CANCEL (engine_report_pending) */
 };
 
 /* The state of standard st in e, or NULL when st is not of e's schema. */

@@ -71,16 +71,26 @@ static int step_when(struct engine *e, const struct std_state *ss, size_t i, str
 		return engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now, now);
 	}
 	enum tri w = program_run(ss->prog.code + r->when_at, r->when_len, c);
-	if (w == TRI_FALSE)
+	int started = 0;
+	if (w == TRI_FALSE && *state == COND_PENDING) {
 		*state = COND_IDLE;          /* cancels a pending for: */
+		if (e->report_pending)
+			return engine_emit(out, ENGINE_CANCEL, ss->rules[i], ss, d, d->since[i], now);
+	}
 	if (w != TRI_TRUE)
 		return ENGINE_OK;
 	if (*state != COND_PENDING) {
 		*state = COND_PENDING;
 		d->since[i] = now;
+		started = 1;
 	}
 	if (now - d->since[i] < r->for_ms) {
 		lower_due(e, d->since[i] + r->for_ms);
+		/* Only the start is reported, so a `for:` costs the daemon one write, not one
+		 * per record while it counts. */
+		if (started && e->report_pending)
+			return engine_emit(out, ENGINE_PENDING, ss->rules[i], ss, d, now,
+					   now + r->for_ms);
 		return ENGINE_OK;
 	}
 	*state = COND_ACTIVE;

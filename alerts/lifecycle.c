@@ -232,9 +232,36 @@ static int clear(struct life *l, const struct engine_event *ev, int64_t now_ms)
 	return close_situation(l, s, ev->rule, "condition cleared", now_ms);
 }
 
+/* A `for:` started (PENDING) or stopped (CANCEL) counting: no message, only the row. */
+static int pending(struct life *l, const struct engine_event *ev)
+{
+	char err[512], *json = ev->kind == ENGINE_PENDING ? record_json(l, ev) : NULL;
+	int rc = ev->kind == ENGINE_PENDING
+			 ? sitstore_pending_set(l->store, ev->rule->id, ev->device, ev->since_ms,
+						json, err, sizeof(err))
+			 : sitstore_pending_delete(l->store, ev->rule->id, ev->device, err,
+						   sizeof(err));
+
+	free(json);
+	if (rc != 0) {
+		log_warnx("event=db_failed rule=%s device=%s change=%s error=\"%s\"", ev->rule->id,
+			  ev->device, ev->kind == ENGINE_PENDING ? "pending" : "cancel", err);
+		return -1;
+	}
+	log_debug("event=for_%s rule=%s device=%s since_ms=%" PRId64, ev->kind == ENGINE_PENDING
+		  ? "pending" : "cancelled", ev->rule->id, ev->device, ev->since_ms);
+	return 0;
+}
+
 int life_event(struct life *l, const struct engine_event *ev, int64_t now_ms)
 {
-	return ev->kind == ENGINE_RAISE ? raise(l, ev, now_ms) : clear(l, ev, now_ms);
+	switch (ev->kind) {
+	case ENGINE_RAISE: return raise(l, ev, now_ms);
+	case ENGINE_CLEAR: return clear(l, ev, now_ms);
+	case ENGINE_PENDING:
+	case ENGINE_CANCEL: return pending(l, ev);
+	}
+	return 0;
 }
 
 /* ---- acknowledgement ---- */
@@ -444,6 +471,69 @@ void life_mark_sent(struct life *l)
 	staff_drain_sent(l->staff, mark_sent, l);
 }
 
+struct pending_restore {
+	struct life *l;
+	struct engine *e;
+	struct std_parser *parser;
+	size_t n;
+	char err[512];
+};
+
+/* The values the raise will carry: those of the record that started the count. A record
+ * the rule set can no longer read only costs the raise its values. */
+static void restore_values(struct pending_restore *x, const struct sitstore_pending *p)
+{
+	struct std_record r;
+	char err[256];
+
+	if (p->record_json == NULL)
+		return;
+	if (std_record_parse(x->parser, x->l->schema, p->record_json, strlen(p->record_json), &r,
+			     err, sizeof(err)) != STD_OK) {
+		log_info("event=pending_values_dropped rule=%s device=%s reason=\"%s\"", p->rule,
+			 p->device, err);
+		return;
+	}
+	if (engine_restore_values(x->e, &r) == ENGINE_ENOMEM)
+		fatalx("out of memory");
+}
+
+static int restore_one_pending(void *ctx, const struct sitstore_pending *p)
+{
+	struct pending_restore *x = ctx;
+	int rc = engine_restore_pending(x->e, p->rule, p->device, p->since_ms);
+
+	if (rc == ENGINE_ENOMEM)
+		fatalx("out of memory");
+	if (rc == ENGINE_OK) {
+		restore_values(x, p);
+		x->n++;
+		return 0;
+	}
+	/* The rule left the set, lost its for: or no longer applies to the device. */
+	log_info("event=pending_dropped rule=%s device=%s reason=\"not a for: of this rule set\"",
+		 p->rule, p->device);
+	return sitstore_pending_delete(x->l->store, p->rule, p->device, x->err, sizeof(x->err));
+}
+
+/* After the situations (a pending row of an active one changes nothing). */
+static int restore_pending(struct life *l, struct engine *e)
+{
+	struct pending_restore x = {.l = l, .e = e, .parser = std_parser_create()};
+	int rc;
+
+	if (x.parser == NULL)
+		fatalx("out of memory");
+	rc = sitstore_each_pending(l->store, restore_one_pending, &x, x.err, sizeof(x.err));
+	std_parser_free(x.parser);
+	if (rc != 0) {
+		log_warnx("event=restore_failed error=\"%s\"", x.err);
+		return -1;
+	}
+	log_info("event=restored_pending count=%zu", x.n);
+	return 0;
+}
+
 int life_restore(struct life *l, struct engine *e, int64_t now_ms)
 {
 	struct situation *rows = NULL;
@@ -469,6 +559,38 @@ int life_restore(struct life *l, struct engine *e, int64_t now_ms)
 		sit_clear(s);
 	}
 	free(rows);
+	if (rc == 0)
+		rc = restore_pending(l, e);
 	log_info("event=restored open=%zu", l->n);
 	return rc;
+}
+
+struct pending_sync {
+	struct life *l;
+	const struct engine *e;
+	char err[512];
+};
+
+static int sync_one(void *ctx, const struct sitstore_pending *p)
+{
+	struct pending_sync *x = ctx;
+
+	if (engine_is_pending(x->e, p->rule, p->device))
+		return 0;
+	log_info("event=pending_dropped rule=%s device=%s reason=\"reloaded rule set\"", p->rule,
+		 p->device);
+	return sitstore_pending_delete(x->l->store, p->rule, p->device, x->err, sizeof(x->err));
+}
+
+int life_sync_pending(struct life *l, const struct engine *e)
+{
+	struct pending_sync x = {.l = l, .e = e};
+
+	/* Adoption only drops pending timers, never adds or moves one: deleting the rows the
+	 * new engine does not hold is the whole sync. */
+	if (sitstore_each_pending(l->store, sync_one, &x, x.err, sizeof(x.err)) != 0) {
+		log_warnx("event=db_failed change=pending_sync error=\"%s\"", x.err);
+		return -1;
+	}
+	return 0;
 }

@@ -31,11 +31,17 @@ void life_free(struct life *l);
 void life_set_schema(struct life *l, const struct norm_schema *s);
 
 /* After taking over: loads the open situations, marks them active in e, restores every
- * device's last record time, and publishes every situation's current state again (and
+ * device's last record time and the pending `for:` timers (dropping rows the rule set no
+ * longer explains), and publishes every situation's current state again (and
  * any change a crash kept from being sent). */
 int life_restore(struct life *l, struct engine *e, int64_t now_ms);
 
-/* Applies one engine event. */
+/* After a reload into e: the rule set's pending `for:` rows that e does not hold (their
+ * rule left the set, lost its for:, or its filter now excludes the device) are deleted. */
+int life_sync_pending(struct life *l, const struct engine *e);
+
+/* Applies one engine event (a pending `for:` starting or cancelled is stored, a raise or a
+ * clear changes a situation). */
 int life_event(struct life *l, const struct engine_event *ev, int64_t now_ms);
 
 /* An acknowledgement for situation id (payload as received on staff/ack/<id>). A refused

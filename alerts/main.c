@@ -90,6 +90,7 @@ static struct engine *make_engine(const struct norm_schema *s)
 
 	if (e == NULL)
 		fatalx("out of memory");
+	engine_report_pending(e, 1); /* stored, so that a restart resumes them */
 	return e;
 }
 
@@ -127,8 +128,12 @@ static void reload(struct alerts *a)
 	old_schema = a->schema;
 	a->engine = e;
 	a->schema = s;
-	if (a->life != NULL)
+	if (a->life != NULL) {
 		life_set_schema(a->life, s);
+		/* Failing here is harmless: a restart drops the rows the rule set does not
+		 * explain. */
+		life_sync_pending(a->life, e);
+	}
 	config_free(a->cfg);
 	a->cfg = c;
 	a->o = o;
@@ -307,6 +312,7 @@ static void become_active(struct alerts *a)
 	if ((a->store = sitstore_open(a->o.db, err, sizeof(err))) == NULL ||
 	    sitstore_migrate(a->store, a->schema, err, sizeof(err)) != 0)
 		fatalx("event=db_failed error=\"%s\"", err);
+	sitstore_set_ruleset(a->store, a->o.ruleset);
 	atomic_store(&a->k.db_up, 1);
 	/* The standby connection goes first: the session connection reuses its will topic. */
 	mqtt_pause(standby, 0);

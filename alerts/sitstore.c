@@ -12,6 +12,7 @@
 
 struct sitstore {
 	char *conninfo;
+	char *ruleset;
 	PGconn *conn;
 };
 
@@ -53,6 +54,7 @@ struct sitstore *sitstore_open(const char *conninfo, char *err, size_t errlen)
 	struct sitstore *st = xcalloc(1, sizeof(*st));
 
 	st->conninfo = xstrdup(conninfo);
+	st->ruleset = xstrdup("");
 	if ((st->conn = pg_connect(conninfo, "citylink-alerts", err, errlen)) == NULL) {
 		sitstore_close(st);
 		return NULL;
@@ -66,7 +68,14 @@ void sitstore_close(struct sitstore *st)
 		return;
 	PQfinish(st->conn);
 	free(st->conninfo);
+	free(st->ruleset);
 	free(st);
+}
+
+void sitstore_set_ruleset(struct sitstore *st, const char *ruleset)
+{
+	free(st->ruleset);
+	st->ruleset = xstrdup(ruleset);
 }
 
 int sitstore_is_down(struct sitstore *st)
@@ -378,6 +387,9 @@ static int raise_in_tx(struct sitstore *st, struct situation *s, int64_t reraise
 	int64_t last;
 	char detail[128];
 
+	/* The raise ends the `for:` that led to it; a suppressed or duplicate one as well. */
+	if (sitstore_pending_delete(st, s->rule_id, s->device, err, errlen) != 0)
+		return -1;
 	p_text(&p, s->rule_id);
 	p_text(&p, s->device);
 	if ((r = pg_query(st->conn, history_sql, p.n, p.v, err, errlen)) == NULL)
@@ -419,5 +431,62 @@ int sitstore_raise(struct sitstore *st, struct situation *s, int64_t reraise_ms,
 	if ((rc = raise_in_tx(st, s, reraise_ms, err, errlen)) < 0 ||
 	    pg_exec(st->conn, "COMMIT", err, errlen) != 0)
 		return rollback(st);
+	return rc;
+}
+
+/* ---- pending for: timers ---- */
+
+static const char pending_set_sql[] =
+	"INSERT INTO alert_pending (ruleset, rule, device, since, last_record) "
+	"VALUES ($1, $2, $3, " TS(4) ", $5::jsonb) "
+	"ON CONFLICT (ruleset, rule, device) DO UPDATE SET since = EXCLUDED.since, "
+	"last_record = EXCLUDED.last_record";
+
+int sitstore_pending_set(struct sitstore *st, const char *rule, const char *device,
+			 int64_t since_ms, const char *record_json, char *err, size_t errlen)
+{
+	struct params p = {0};
+
+	p_text(&p, st->ruleset);
+	p_text(&p, rule);
+	p_text(&p, device);
+	p_int(&p, since_ms);
+	p_text(&p, record_json);
+	return run(st, pending_set_sql, &p, err, errlen);
+}
+
+int sitstore_pending_delete(struct sitstore *st, const char *rule, const char *device,
+			    char *err, size_t errlen)
+{
+	struct params p = {0};
+
+	p_text(&p, st->ruleset);
+	p_text(&p, rule);
+	p_text(&p, device);
+	return run(st, "DELETE FROM alert_pending WHERE ruleset = $1 AND rule = $2 AND device = $3",
+		   &p, err, errlen);
+}
+
+int sitstore_each_pending(struct sitstore *st,
+			  int (*fn)(void *ctx, const struct sitstore_pending *p), void *ctx,
+			  char *err, size_t errlen)
+{
+	const char *params[] = {st->ruleset};
+	PGresult *r = pg_query(st->conn,
+			       "SELECT rule, device, " MS("since") ", last_record::text "
+			       "FROM alert_pending WHERE ruleset = $1 ORDER BY since",
+			       1, params, err, errlen);
+	int rc = 0;
+
+	if (r == NULL)
+		return -1;
+	/* Every row is in r already: fn may run statements (a stale row's delete). */
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		struct sitstore_pending row = {PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+					       col_ms(r, i, 2),
+					       PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3)};
+		rc = fn(ctx, &row);
+	}
+	PQclear(r);
 	return rc;
 }

@@ -23,6 +23,10 @@ void sitstore_close(struct sitstore *st);
 int sitstore_is_down(struct sitstore *st);
 int sitstore_reconnect(struct sitstore *st, char *err, size_t errlen);
 
+/* The rule set whose pending `for:` rows (alert_pending) this store reads and writes;
+ * copied. Until set, "". */
+void sitstore_set_ruleset(struct sitstore *st, const char *ruleset);
+
 /* Creates or migrates every table of s, the alerts tables included. 0, or -1 with err. */
 int sitstore_migrate(struct sitstore *st, const struct norm_schema *s, char *err, size_t errlen);
 
@@ -46,7 +50,8 @@ int sitstore_each_seen(struct sitstore *st,
 enum { SITSTORE_RAISED = 0, SITSTORE_ALREADY_OPEN = 1, SITSTORE_SUPPRESSED = 2 };
 
 /*
- * A raise of s->rule_id on s->device at s->raised_at. In one transaction: when a situation
+ * A raise of s->rule_id on s->device at s->raised_at. In one transaction: the pending
+ * `for:` row of (rule, device) goes, whatever follows; when a situation
  * is open for them, nothing (SITSTORE_ALREADY_OPEN, s->id set to it); when the last raise
  * was less than reraise_ms ago, a "suppressed" event (SITSTORE_SUPPRESSED); otherwise the
  * next episode's row and a "raised" event (SITSTORE_RAISED; s->id, episode, version set).
@@ -71,5 +76,27 @@ int sitstore_published(struct sitstore *st, const char *id, int version, char *e
  * 0, or -1 with err. */
 int sitstore_event(struct sitstore *st, const char *id, const char *kind, const char *by,
 		   const char *note, const char *detail, char *err, size_t errlen);
+
+/* Pending `for:` timers, one row per (rule, device) of the rule set while one counts:
+ * written when it starts (with record_json, the std/ record that started it, or NULL),
+ * removed when it is cancelled (or, by sitstore_raise, raised). Each is one statement.
+ * 0, or -1 with err. */
+int sitstore_pending_set(struct sitstore *st, const char *rule, const char *device,
+			 int64_t since_ms, const char *record_json, char *err, size_t errlen);
+int sitstore_pending_delete(struct sitstore *st, const char *rule, const char *device,
+			    char *err, size_t errlen);
+
+/* One stored pending row; the strings are valid during the callback only. */
+struct sitstore_pending {
+	const char *rule, *device;
+	int64_t since_ms;
+	const char *record_json;            /* NULL when none was stored */
+};
+
+/* Calls fn for each pending row of the rule set, oldest first; stops at a non-zero return
+ * of fn and returns it. fn may run statements of its own on st. 0, or -1 with err. */
+int sitstore_each_pending(struct sitstore *st,
+			  int (*fn)(void *ctx, const struct sitstore_pending *p), void *ctx,
+			  char *err, size_t errlen);
 
 #endif

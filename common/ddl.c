@@ -337,6 +337,20 @@ static const char shared_tables[] =
 	"COMMENT ON TABLE \"alert_events\" IS 'History of situations (raised, suppressed, "
 	"acknowledged, escalated, reminded, pre_deadline, overdue, cleared, closed) and of manual "
 	"notices (alert_id NULL), with who and when.';\n"
+	/* A `for:` still counting, so that a restart raises it on time: written when it starts,
+	 * removed when it is cancelled or raised (never once per record). */
+	"CREATE TABLE IF NOT EXISTS \"alert_pending\" (\n"
+	"  \"ruleset\" text NOT NULL,\n"
+	"  \"rule\" text NOT NULL,\n"
+	"  \"device\" text NOT NULL,\n"
+	"  \"since\" timestamptz NOT NULL,\n"
+	"  \"last_record\" jsonb,\n"
+	"  PRIMARY KEY (\"ruleset\", \"rule\", \"device\")\n"
+	");\n"
+	"COMMENT ON TABLE \"alert_pending\" IS 'Pending for: timers of citylink-alerts: the "
+	"condition of rule has held for device since since; a restart raises it at since plus the "
+	"rule''s for: without waiting for another record; last_record (the std/ record that started "
+	"it) gives that raise its values.';\n"
 	/* Monthly range partitions, made ahead of time. Rows that landed in the default
 	 * partition for a month that gets its own partition are moved into it first, since
 	 * ATTACH refuses while the default holds rows of the new range. */

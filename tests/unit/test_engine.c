@@ -396,6 +396,93 @@ static void good_std_json_round_trip(void)
 	t_close(&t);
 }
 
+static void pending_and_cancel_are_reported(void)
+{
+	struct t t;
+	ASSERT(t_open(&t, PM_FOR) == 0);
+	ASSERT_INT_EQ(feed(&t, "aq-1", 0, "\"pm25\":80", 1000), 0); /* off by default */
+	ASSERT_INT_EQ(feed(&t, "aq-1", 1, "\"pm25\":10", 2000), 0);
+	engine_report_pending(t.e, 1);
+	ASSERT_INT_EQ(feed(&t, "aq-1", 2, "\"pm25\":80", 3000), 1);
+	ASSERT_INT_EQ(t.ev.ev[0].kind, ENGINE_PENDING);
+	ASSERT_INT_EQ(t.ev.ev[0].since_ms, 3000);
+	ASSERT_INT_EQ(t.ev.ev[0].at_ms, 13000);
+	ASSERT_INT_EQ(feed(&t, "aq-1", 3, "\"pm25\":85", 4000), 0); /* still counting: no write */
+	ASSERT_INT_EQ(feed(&t, "aq-1", 4, "\"pm25\":10", 5000), 1);
+	ASSERT_INT_EQ(t.ev.ev[0].kind, ENGINE_CANCEL);
+	ASSERT_INT_EQ(t.ev.ev[0].since_ms, 3000);
+	ASSERT_INT_EQ(t.ev.ev[0].at_ms, 5000);
+	ASSERT_INT_EQ(feed(&t, "aq-1", 5, "\"pm25\":10", 6000), 0); /* idle: nothing to cancel */
+	ASSERT_INT_EQ(feed(&t, "aq-1", 6, "\"pm25\":80", 7000), 1);
+	ASSERT_INT_EQ(t.ev.ev[0].kind, ENGINE_PENDING);
+	ASSERT_INT_EQ(tick(&t, 17000), 1);
+	ASSERT_INT_EQ(t.ev.ev[0].kind, ENGINE_RAISE);
+	ASSERT_INT_EQ(t.ev.ev[0].since_ms, 7000);
+	t_close(&t);
+}
+
+static void no_pending_for_a_rule_without_for(void)
+{
+	struct t t;
+	ASSERT(t_open(&t, "rules:\n  - {id: pm, standard: air-quality, when: pm25 > 75,"
+			  " severity: minor, notify: [env]}\n") == 0);
+	engine_report_pending(t.e, 1);
+	ASSERT_INT_EQ(feed(&t, "aq-1", 0, "\"pm25\":80", 0), 1);
+	ASSERT_INT_EQ(t.ev.ev[0].kind, ENGINE_RAISE);
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "pm", "aq-2", 0), ENGINE_EINVAL);
+	t_close(&t);
+}
+
+static void restored_pending_raises_without_a_record(void)
+{
+	struct t t;
+	ASSERT(t_open(&t, "rules:\n  - {id: pm25-high, standard: air-quality, when: pm25 > 75,"
+			  " for: 10s, severity: severe, notify: [env], devices: [aq-1, aq-2, aq-3]}\n"
+			  "  - {id: quiet, standard: air-quality, silent: 1m, severity: minor,"
+			  " notify: [env]}\n") == 0);
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "pm25-high", "aq-1", 1000), ENGINE_OK);
+	ASSERT_INT_EQ(engine_restore_active(t.e, "pm25-high", "aq-2"), ENGINE_OK);
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "pm25-high", "aq-2", 1000), ENGINE_OK);
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "pm25-high", "aq-9", 1000), ENGINE_EINVAL);
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "gone", "aq-1", 1000), ENGINE_EINVAL);
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "quiet", "aq-1", 1000), ENGINE_EINVAL);
+	ASSERT_INT_EQ(engine_is_pending(t.e, "pm25-high", "aq-1"), 1);
+	ASSERT_INT_EQ(engine_is_pending(t.e, "pm25-high", "aq-2"), 0); /* active stays active */
+	ASSERT_INT_EQ(engine_is_pending(t.e, "pm25-high", "aq-3"), 0);
+	ASSERT_INT_EQ(engine_is_pending(t.e, "gone", "aq-1"), 0);
+	ASSERT(engine_next_due(t.e) <= 11000);
+	ASSERT_INT_EQ(tick(&t, 10999), 0);
+	ASSERT_INT_EQ(tick(&t, 11000), 1);
+	ASSERT_INT_EQ(t.ev.ev[0].kind, ENGINE_RAISE);
+	ASSERT_STR_EQ(t.ev.ev[0].device, "aq-1");
+	ASSERT_INT_EQ(t.ev.ev[0].since_ms, 1000);
+	ASSERT_INT_EQ(t.ev.ev[0].at_ms, 11000);
+	ASSERT(t.ev.ev[0].values == NULL); /* nothing restored them */
+	ASSERT_INT_EQ(tick(&t, 20000), 0); /* once; aq-2 was active */
+	ASSERT_INT_EQ(engine_is_pending(t.e, "pm25-high", "aq-1"), 0);
+	t_close(&t);
+}
+
+static void restored_values_ride_with_the_raise(void)
+{
+	static const char json[] =
+		"{\"standard\":\"air-quality\",\"source\":\"acme\",\"device\":\"aq-1\","
+		"\"time\":\"2026-11-21T09:00:01.000Z\",\"values\":{\"pm25\":80}}";
+	struct std_record r;
+	struct t t;
+	ASSERT(t_open(&t, PM_FOR) == 0);
+	ASSERT_INT_EQ(std_record_parse(t.p, t.s, json, strlen(json), &r, t.err, sizeof(t.err)), STD_OK);
+	ASSERT_INT_EQ(engine_restore_values(t.e, &r), ENGINE_OK);
+	ASSERT_INT_EQ(engine_next_due(t.e), INT64_MAX); /* values alone start no timer */
+	ASSERT_INT_EQ(engine_restore_pending(t.e, "pm25-high", "aq-1", 1000), ENGINE_OK);
+	ASSERT_INT_EQ(tick(&t, 11000), 1);
+	ASSERT(t.ev.ev[0].values != NULL);
+	ASSERT_DBL_NEAR(t.ev.ev[0].values[1].number, 80, 0);
+	ASSERT_STR_EQ(t.ev.ev[0].source, "acme");
+	ASSERT_INT_EQ(t.ev.ev[0].time_ms, r.time_ms);
+	t_close(&t);
+}
+
 static const struct test_case cases[] = {
 	{"for_raises_from_tick", for_raises_from_tick},
 	{"for_raises_from_a_late_record", for_raises_from_a_late_record},
@@ -409,6 +496,10 @@ static const struct test_case cases[] = {
 	{"silent_intervals_use_the_standard", silent_intervals_use_the_standard},
 	{"restored_active_is_not_raised_again", restored_active_is_not_raised_again},
 	{"reload_adopts_state", reload_adopts_state},
+	{"pending_and_cancel_are_reported", pending_and_cancel_are_reported},
+	{"no_pending_for_a_rule_without_for", no_pending_for_a_rule_without_for},
+	{"restored_pending_raises_without_a_record", restored_pending_raises_without_a_record},
+	{"restored_values_ride_with_the_raise", restored_values_ride_with_the_raise},
 	{"device_filter", device_filter},
 	{"text_and_boolean_conditions", text_and_boolean_conditions},
 	{"bad_std_json", bad_std_json},
