@@ -178,8 +178,10 @@ static int load_where(struct sitstore *st, const char *where, int nparams,
 int sitstore_load(struct sitstore *st, struct situation **out, size_t *n, char *err,
 		  size_t errlen)
 {
-	return load_where(st, "WHERE state <> 'closed' OR unpublished", 0, NULL, out, n, err,
-			  errlen);
+	const char *params[] = {st->ruleset};
+
+	return load_where(st, "WHERE ruleset = $1 AND (state <> 'closed' OR unpublished)", 1,
+			  params, out, n, err, errlen);
 }
 
 int sitstore_load_unsent(struct sitstore *st, int older_s, struct situation **out, size_t *n,
@@ -188,8 +190,9 @@ int sitstore_load_unsent(struct sitstore *st, int older_s, struct situation **ou
 	struct params p = {0};
 
 	p_int(&p, older_s);
-	return load_where(st, "WHERE unpublished AND updated_at < now() - make_interval(secs => $1)",
-			  p.n, p.v, out, n, err, errlen);
+	p_text(&p, st->ruleset);
+	return load_where(st, "WHERE unpublished AND updated_at < now() - make_interval(secs => $1) "
+			  "AND ruleset = $2", p.n, p.v, out, n, err, errlen);
 }
 
 int sitstore_each_seen(struct sitstore *st,
@@ -313,18 +316,24 @@ int sitstore_published(struct sitstore *st, const char *id, int version, char *e
 		   err, errlen);
 }
 
+/* Open situation and last raise of this rule set; episodes count over every rule set, since
+ * (rule, device, episode) is unique across them. */
 static const char history_sql[] =
-	"SELECT count(*), " MS("max(raised_at)") ", "
-	"(SELECT id FROM alerts WHERE rule = $1 AND device = $2 AND state <> 'closed'), "
-	"(SELECT id FROM alerts WHERE rule = $1 AND device = $2 ORDER BY episode DESC LIMIT 1), "
+	"SELECT count(*), "
+	"(SELECT " MS("max(raised_at)") " FROM alerts WHERE rule = $1 AND device = $2 "
+	"AND ruleset = $3), "
+	"(SELECT id FROM alerts WHERE rule = $1 AND device = $2 AND ruleset = $3 "
+	"AND state <> 'closed'), "
+	"(SELECT id FROM alerts WHERE rule = $1 AND device = $2 AND ruleset = $3 "
+	"ORDER BY episode DESC LIMIT 1), "
 	"coalesce(max(episode), 0) "
 	"FROM alerts WHERE rule = $1 AND device = $2";
 
 static const char insert_sql[] =
 	"INSERT INTO alerts (id, rule, device, episode, version, standard, severity, state, "
 	"source, raised_at, next_escalation_at, next_reminder_at, deadline_at, last_values, "
-	"groups) VALUES ($1, $2, $3, $4, 1, $5, $6, 'raised', $7, " TS(8) ", " TS(9) ", "
-	TS(10) ", " TS(11) ", coalesce($12::jsonb, '{}'), $13)";
+	"groups, ruleset) VALUES ($1, $2, $3, $4, 1, $5, $6, 'raised', $7, " TS(8) ", " TS(9) ", "
+	TS(10) ", " TS(11) ", coalesce($12::jsonb, '{}'), $13, $14)";
 
 /* 1 if id is taken (two device ids can make the same topic-safe id: "a b" and "a_b"),
  * 0 if free, -1 on error. */
@@ -375,6 +384,7 @@ static int insert_situation(struct sitstore *st, struct situation *s, char *err,
 	p_time(&p, s->deadline_at);
 	p_text(&p, s->record_json);
 	p_text(&p, s->groups);
+	p_text(&p, st->ruleset);
 	return run(st, insert_sql, &p, err, errlen);
 }
 
@@ -392,6 +402,7 @@ static int raise_in_tx(struct sitstore *st, struct situation *s, int64_t reraise
 		return -1;
 	p_text(&p, s->rule_id);
 	p_text(&p, s->device);
+	p_text(&p, st->ruleset);
 	if ((r = pg_query(st->conn, history_sql, p.n, p.v, err, errlen)) == NULL)
 		return -1;
 	last = col_ms(r, 0, 1);

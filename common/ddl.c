@@ -319,8 +319,12 @@ static const char shared_tables[] =
 	"  \"updated_at\" timestamptz NOT NULL DEFAULT now(),\n"
 	"  UNIQUE (\"rule\", \"device\", \"episode\")\n"
 	");\n"
-	"CREATE UNIQUE INDEX IF NOT EXISTS \"alerts_open_key\" ON \"alerts\" (\"rule\", \"device\") "
-	"WHERE \"state\" <> 'closed';\n"
+	/* Several rule sets may share one database, each with its own active instance: a
+	 * situation belongs to the rule set that raised it. */
+	"ALTER TABLE \"alerts\" ADD COLUMN IF NOT EXISTS \"ruleset\" text NOT NULL DEFAULT '';\n"
+	"DROP INDEX IF EXISTS \"alerts_open_key\";\n"
+	"CREATE UNIQUE INDEX IF NOT EXISTS \"alerts_open_per_ruleset\" ON \"alerts\" "
+	"(\"ruleset\", \"rule\", \"device\") WHERE \"state\" <> 'closed';\n"
 	"COMMENT ON TABLE \"alerts\" IS 'Situations raised by citylink-alerts, one per rule, device "
 	"and episode; timers are columns so a restart re-arms them; unpublished marks a change "
 	"not yet sent to MQTT.';\n"

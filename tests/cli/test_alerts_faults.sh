@@ -110,6 +110,19 @@ rec dev-delta2 '{"level": 40}'
 wait_sql "SELECT state FROM alerts WHERE id = 'level-jump.dev-delta2.1'" raised 5 && pass ||
 	fail "reloaded rule does not run"
 kill -0 "$(alerts_pid h1)" && pass || fail "h1 died"
+
+# Two rule sets on one database: each active instance keeps to its own situations.
+alerts_start r2 --ruleset other-set
+wait_log r2 "event=subscribed" && pass || fail "second rule set not subscribed"
+rec dev-rs '{"level": 60}'
+open_rs="SELECT count(*) || ' ' || count(DISTINCT ruleset) FROM alerts WHERE rule = 'level-esc' AND device = 'dev-rs' AND state <> 'closed'"
+wait_sql "$open_rs" "2 2" 10 && pass || fail "one open situation per rule set (got $(pg_sql -c "$open_rs"))"
+alerts_stop h1
+alerts_start h1
+wait_log h1 "event=subscribed" 2 && pass || fail "h1 subscribed again"
+sleep 2
+expect_eq "a restart leaves the other rule set's situation open" "$(pg_sql -c "$open_rs")" "2 2"
+alerts_stop r2
 alerts_stop h1
 expect_eq "SIGTERM after reloads" "$?" "0"
 if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$HARNESS_TMP"/*.log; then
