@@ -6,6 +6,7 @@
 
 #include "alerts/engine_internal.h"
 #include "alerts/eval.h"
+#include "alerts/guards.h"
 
 int engine_emit(struct engine_events *out, enum engine_event_kind kind, const struct norm_rule *r,
 		const struct std_state *ss, const struct device *d, int64_t since, int64_t at)
@@ -38,39 +39,25 @@ static void lower_due(struct engine *e, int64_t at)
 		e->next_due = at;
 }
 
-/* Whether an idle rule's guard (struct slot) lets it through: only when true. */
-static int guard_passes(const struct slot *r, const struct eval_ctx *c)
-{
-	double v;
-	if (r->guard_term == EXPR_FIELD) {
-		const struct norm_value *x = &c->values[r->guard_field];
-		if (!x->present)
-			return 0;
-		v = c->integer[r->guard_field] ? (double)x->integer : x->number;
-	} else if (!eval_window(r->guard_term == EXPR_DELTA, r->guard_field, r->guard_window_ms, c, &v)) {
-		return 0;
-	}
-	return eval_compare((enum expr_kind)r->guard_op, v, r->guard_k) == TRI_TRUE;
-}
-
 /* One `when` rule on one record. */
 static int step_when(struct engine *e, const struct std_state *ss, size_t i, struct device *d,
 		     const struct eval_ctx *c, int64_t now, struct engine_events *out)
 {
 	const struct slot *r = &ss->slots[i];
+	const double *terms = ss->terms.val;
 	unsigned char *state = &d->state[i];
 
 	if (*state == COND_ACTIVE) {
 		const struct insn *code = ss->prog.code;
-		enum tri done = r->clear_len > 0 ? program_run(code + r->clear_at, r->clear_len, c)
-						 : tri_not(program_run(code + r->when_at, r->when_len, c));
+		enum tri done = r->clear_len > 0 ? program_run(code + r->clear_at, r->clear_len, c, terms)
+						 : tri_not(program_run(code + r->when_at, r->when_len, c, terms));
 		if (done != TRI_TRUE)
 			return ENGINE_OK;
 		*state = COND_IDLE;
 		e->active--;
 		return engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now, now);
 	}
-	enum tri w = program_run(ss->prog.code + r->when_at, r->when_len, c);
+	enum tri w = program_run(ss->prog.code + r->when_at, r->when_len, c, terms);
 	if (w == TRI_FALSE)
 		*state = COND_IDLE;          /* cancels a pending for: */
 	if (w != TRI_TRUE)
@@ -86,6 +73,24 @@ static int step_when(struct engine *e, const struct std_state *ss, size_t i, str
 	*state = COND_ACTIVE;
 	e->active++;
 	return engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, d->since[i], d->since[i] + r->for_ms);
+}
+
+/* Rule i, which the record may change, for device d. */
+static int step_rule(struct engine *e, const struct std_state *ss, size_t i, struct device *d,
+		     const struct eval_ctx *c, int64_t now, struct engine_events *out)
+{
+	if (d->applies != NULL && !d->applies[i])
+		return ENGINE_OK;
+	if (ss->slots[i].silent_ms == 0)
+		return step_when(e, ss, i, d, c, now, out);
+	/* The deadline moved later; it is only new to the cached bound when the device is
+	 * new or its silence just ended. */
+	lower_due(e, now + ss->slots[i].silent_ms);
+	if (d->state[i] != COND_ACTIVE)
+		return ENGINE_OK;
+	d->state[i] = COND_IDLE;
+	e->active--;
+	return engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now, now);
 }
 
 /* The record's watched values, NaN where absent, for the history. */
@@ -135,25 +140,14 @@ int engine_record(struct engine *e, const struct std_record *r, int64_t now_ms,
 	struct eval_ctx c = {.st = ss->st, .values = r->values, .time_ms = r->time_ms,
 			     .h = in_order ? &d->hist : NULL, .watch = ss->watch,
 			     .integer = ss->integer, .boolean = ss->boolean};
-	for (size_t i = 0; i < ss->n_rules && rc == ENGINE_OK; i++) {
-		if (d->applies != NULL && !d->applies[i])
-			continue;
-		if (d->state[i] == COND_IDLE && ss->slots[i].guard_op != 0 &&
-		    !guard_passes(&ss->slots[i], &c))
-			continue;
-		if (ss->slots[i].silent_ms > 0) {
-			/* The deadline moved later; it is only new to the cached bound when the
-			 * device is new or its silence just ended. */
-			lower_due(e, now_ms + ss->slots[i].silent_ms);
-			if (d->state[i] == COND_ACTIVE) {
-				d->state[i] = COND_IDLE;
-				e->active--;
-				rc = engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now_ms, now_ms);
-			}
-			continue;
-		}
-		rc = step_when(e, ss, i, d, &c, now_ms, out);
-	}
+	terms_eval(&ss->terms, &c);
+	/* Only rules that can change: those whose guard holds, those without one, and those
+	 * not idle for this device (pending or active). */
+	guards_select(&ss->guards, ss->terms.val, ss->visit);
+	guards_mark_nonzero(d->state, ss->n_rules, ss->visit);
+	for (size_t w = 0; w < ss->guards.words && rc == ENGINE_OK; w++)
+		for (uint64_t bits = ss->visit[w]; bits != 0 && rc == ENGINE_OK; bits &= bits - 1)
+			rc = step_rule(e, ss, w * 64 + (size_t)__builtin_ctzll(bits), d, &c, now_ms, out);
 	if (in_order)
 		history_push(&d->hist, r->time_ms, watched(ss, r->values), ss->keep_ms);
 	return rc;
