@@ -36,6 +36,8 @@ static int slot_init(struct slot *s, struct std_state *ss, const struct norm_rul
 	*s = (struct slot){.for_ms = r->for_ms, .silent_ms = r->silent_ms};
 	if (guards_add(&ss->guards, &ss->terms, ss->n_rules, r->when_expr) < 0)
 		return -1;
+	if (r->silent_ms > 0)
+		ss->silent[ss->n_rules / 64] |= (uint64_t)1 << (ss->n_rules % 64);
 	if (r->when_expr != NULL && program_add(&ss->prog, &ss->terms, r->when_expr, &at, &len) < 0)
 		return -1;
 	s->when_at = (uint32_t)at, s->when_len = (uint32_t)len;
@@ -68,8 +70,11 @@ static int std_init(struct std_state *ss, const struct norm_standard *st,
 	ss->scratch = calloc(st->n_fields ? st->n_fields : 1, sizeof(*ss->scratch));
 	if (ss->buckets == NULL || ss->watch == NULL || ss->integer == NULL || ss->boolean == NULL || ss->rules == NULL || ss->slots == NULL || ss->scratch == NULL)
 		return ENGINE_ENOMEM;
-	if (guards_init(&ss->guards, n_rules_of(st, rules, n)) < 0 ||
-	    (ss->visit = calloc(ss->guards.words ? ss->guards.words : 1, sizeof(*ss->visit))) == NULL)
+	if (guards_init(&ss->guards, n_rules_of(st, rules, n)) < 0)
+		return ENGINE_ENOMEM;
+	ss->visit = calloc(ss->guards.words ? ss->guards.words : 1, sizeof(*ss->visit));
+	ss->silent = calloc(ss->guards.words ? ss->guards.words : 1, sizeof(*ss->silent));
+	if (ss->visit == NULL || ss->silent == NULL)
 		return ENGINE_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (rules[i].standard != st)
@@ -121,6 +126,7 @@ static void std_free(struct std_state *ss)
 	terms_free(&ss->terms);
 	guards_free(&ss->guards);
 	free(ss->visit);
+	free(ss->silent);
 	free(ss->rules);
 	free(ss->slots);
 	free(ss->scratch);

@@ -55,7 +55,8 @@ struct std_state {
 	struct program prog;     /* every rule's when and clear */
 	struct terms terms;      /* their numeric sub-expressions, shared */
 	struct guards guards;    /* which rules a record can change */
-	uint64_t *visit;         /* guards.words: the rules the current record visits */
+	uint64_t *visit;         /* guards.words: the rules the current record or tick visits */
+	uint64_t *silent;        /* guards.words: the silence rules */
 	size_t n_watch;
 	int64_t keep_ms;         /* the longest delta/rate window */
 	struct device **buckets; /* hash table by device id */

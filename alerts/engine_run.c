@@ -44,20 +44,19 @@ static int step_when(struct engine *e, const struct std_state *ss, size_t i, str
 		     const struct eval_ctx *c, int64_t now, struct engine_events *out)
 {
 	const struct slot *r = &ss->slots[i];
-	const double *terms = ss->terms.val;
 	unsigned char *state = &d->state[i];
 
 	if (*state == COND_ACTIVE) {
 		const struct insn *code = ss->prog.code;
-		enum tri done = r->clear_len > 0 ? program_run(code + r->clear_at, r->clear_len, c, terms)
-						 : tri_not(program_run(code + r->when_at, r->when_len, c, terms));
+		enum tri done = r->clear_len > 0 ? program_run(code + r->clear_at, r->clear_len, c)
+						 : tri_not(program_run(code + r->when_at, r->when_len, c));
 		if (done != TRI_TRUE)
 			return ENGINE_OK;
 		*state = COND_IDLE;
 		e->active--;
 		return engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now, now);
 	}
-	enum tri w = program_run(ss->prog.code + r->when_at, r->when_len, c, terms);
+	enum tri w = program_run(ss->prog.code + r->when_at, r->when_len, c);
 	if (w == TRI_FALSE)
 		*state = COND_IDLE;          /* cancels a pending for: */
 	if (w != TRI_TRUE)
@@ -139,7 +138,7 @@ int engine_record(struct engine *e, const struct std_record *r, int64_t now_ms,
 	int in_order = ss->n_watch > 0 && r->time_ms > history_newest(&d->hist);
 	struct eval_ctx c = {.st = ss->st, .values = r->values, .time_ms = r->time_ms,
 			     .h = in_order ? &d->hist : NULL, .watch = ss->watch,
-			     .integer = ss->integer, .boolean = ss->boolean};
+			     .integer = ss->integer, .boolean = ss->boolean, .terms = ss->terms.val};
 	terms_eval(&ss->terms, &c);
 	/* Only rules that can change: those whose guard holds, those without one, and those
 	 * not idle for this device (pending or active). */
@@ -153,32 +152,42 @@ int engine_record(struct engine *e, const struct std_record *r, int64_t now_ms,
 	return rc;
 }
 
-/* Fires the due timers of one device; lowers *next to its next timer. */
-static int tick_device(struct engine *e, const struct std_state *ss, struct device *d,
+/* Rule i's timer for device d, if it has one: fires it when due, else lowers *next. */
+static int tick_rule(struct engine *e, const struct std_state *ss, size_t i, struct device *d,
+		     int64_t now, int64_t *next, struct engine_events *out)
+{
+	const struct slot *r = &ss->slots[i];
+	int64_t since, due;
+	if (d->applies != NULL && !d->applies[i])
+		return ENGINE_OK;
+	if (r->silent_ms > 0 && d->state[i] == COND_IDLE && d->seen)
+		since = d->last_seen_ms, due = since + r->silent_ms;
+	else if (d->state[i] == COND_PENDING)
+		since = d->since[i], due = since + r->for_ms;
+	else
+		return ENGINE_OK;
+	if (due > now) {
+		if (due < *next)
+			*next = due;
+		return ENGINE_OK;
+	}
+	d->state[i] = COND_ACTIVE;
+	e->active++;
+	return engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, since, due);
+}
+
+/* Fires the due timers of one device; lowers *next to its next timer. Only silence rules
+ * and pending ones have a timer: the others are not visited. */
+static int tick_device(struct engine *e, struct std_state *ss, struct device *d,
 		       int64_t now, int64_t *next, struct engine_events *out)
 {
-	for (size_t i = 0; i < ss->n_rules; i++) {
-		const struct slot *r = &ss->slots[i];
-		int64_t since, due;
-		if (d->applies != NULL && !d->applies[i])
-			continue;
-		if (r->silent_ms > 0 && d->state[i] == COND_IDLE && d->seen)
-			since = d->last_seen_ms, due = since + r->silent_ms;
-		else if (d->state[i] == COND_PENDING)
-			since = d->since[i], due = since + r->for_ms;
-		else
-			continue;
-		if (due > now) {
-			if (due < *next)
-				*next = due;
-			continue;
-		}
-		d->state[i] = COND_ACTIVE;
-		e->active++;
-		if (engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, since, due) != ENGINE_OK)
-			return ENGINE_ENOMEM;
-	}
-	return ENGINE_OK;
+	int rc = ENGINE_OK;
+	memcpy(ss->visit, ss->silent, ss->guards.words * sizeof(*ss->visit));
+	guards_mark_nonzero(d->state, ss->n_rules, ss->visit);
+	for (size_t w = 0; w < ss->guards.words && rc == ENGINE_OK; w++)
+		for (uint64_t bits = ss->visit[w]; bits != 0 && rc == ENGINE_OK; bits &= bits - 1)
+			rc = tick_rule(e, ss, w * 64 + (size_t)__builtin_ctzll(bits), d, now, next, out);
+	return rc;
 }
 
 int engine_tick(struct engine *e, int64_t now_ms, struct engine_events *out)

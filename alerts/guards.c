@@ -181,18 +181,34 @@ void guards_free(struct guards *gs)
 	memset(gs, 0, sizeof(*gs));
 }
 
+/* The 8-bit mask of the nonzero bytes of w, byte 0 (the lowest address) in bit 0. */
+static unsigned nonzero_bytes(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
+	/* bit 7 of each byte: set when the byte is not 0 (no carry crosses a byte) */
+	uint64_t top = (((w & low7) + low7) | w) & ~low7;
+	/* moves byte k's flag to bit 56 + k; the products never overlap, so no carries */
+	return (unsigned)(((top >> 7) * 0x0102040810204080u) >> 56);
+#else
+	unsigned char b[8];
+	unsigned m = 0;
+	memcpy(b, &w, sizeof(b));
+	for (int k = 0; k < 8; k++)
+		m |= (unsigned)(b[k] != 0) << k;
+	return m;
+#endif
+}
+
 void guards_mark_nonzero(const unsigned char *state, size_t n, uint64_t *out)
 {
 	size_t i = 0;
-	/* eight state bytes at a time: almost all are idle (0) */
+	/* eight state bytes at a time, into eight bits of one word (i is a multiple of 8) */
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, state + i, sizeof(w));
-		if (w == 0)
-			continue;
-		for (size_t j = i; j < i + 8; j++)
-			if (state[j] != 0)
-				out[j / 64] |= (uint64_t)1 << (j % 64);
+		if (w != 0)
+			out[i / 64] |= (uint64_t)nonzero_bytes(w) << (i % 64);
 	}
 	for (; i < n; i++)
 		if (state[i] != 0)

@@ -117,8 +117,7 @@ static double bool_field(const struct eval_ctx *c, uint32_t f)
 	return v->present ? (double)(v->boolean != 0) : TRI_UNKNOWN;
 }
 
-enum tri program_run(const struct insn *code, size_t len, const struct eval_ctx *c,
-		     const double *terms)
+enum tri program_run(const struct insn *code, size_t len, const struct eval_ctx *c)
 {
 	/* The top of the stack stays in a register: through memory, each step would wait
 	 * for the store of the one before. */
@@ -130,7 +129,7 @@ enum tri program_run(const struct insn *code, size_t len, const struct eval_ctx 
 		switch ((enum op)in->op) {
 		case OP_NUM: st[sp++] = top; top = in->u.k; break;
 		case OP_BOOL_FIELD: st[sp++] = top; top = bool_field(c, in->field); break;
-		case OP_TERM: st[sp++] = top; top = terms[in->field]; break;
+		case OP_TERM: st[sp++] = top; top = c->terms[in->field]; break;
 		case OP_TREE: st[sp++] = top; top = eval_condition(in->u.node, c); break;
 		case OP_NOT: top = tri_not((enum tri)top); break;
 		case OP_AND: top = tri_and(st[--sp], top); break;

@@ -34,8 +34,7 @@ int program_add(struct program *p, struct terms *ts, const struct expr *x, size_
 		size_t *len);
 void program_free(struct program *p);
 
-/* Runs len instructions from code; terms holds the values of the terms (terms_eval). */
-enum tri program_run(const struct insn *code, size_t len, const struct eval_ctx *c,
-		     const double *terms);
+/* Runs len instructions from code; c->terms holds the term values (terms_eval). */
+enum tri program_run(const struct insn *code, size_t len, const struct eval_ctx *c);
 
 #endif

@@ -163,11 +163,25 @@ static void mark_nonzero_states(void)
 	unsigned char state[70] = {0};
 	uint64_t out[2] = {0, 0};
 	state[3] = 1;
+	state[8] = 0x80;
+	state[15] = 2;
+	state[56] = 0xff;
+	state[63] = 1;
 	state[64] = 2;
 	state[69] = 1;
 	guards_mark_nonzero(state, sizeof(state), out);
-	ASSERT_INT_EQ(out[0], (uint64_t)1 << 3);
+	ASSERT_INT_EQ(out[0], ((uint64_t)1 << 3) | ((uint64_t)1 << 8) | ((uint64_t)1 << 15) |
+			      ((uint64_t)1 << 56) | ((uint64_t)1 << 63));
 	ASSERT_INT_EQ(out[1], ((uint64_t)1 << 0) | ((uint64_t)1 << 5));
+	/* every single byte, every value */
+	for (size_t i = 0; i < 64; i++)
+		for (int v = 1; v < 256; v++) {
+			unsigned char one[64] = {0};
+			uint64_t got = 0;
+			one[i] = (unsigned char)v;
+			guards_mark_nonzero(one, sizeof(one), &got);
+			ASSERT_INT_EQ(got, (uint64_t)1 << i);
+		}
 }
 
 static const struct test_case cases[] = {
