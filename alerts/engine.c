@@ -30,38 +30,30 @@ static void watch_fields(const struct expr *x, int *watch, int64_t *keep_ms)
 	watch_fields(x->right, watch, keep_ms);
 }
 
-/* Finds a guard of x (see struct slot): a comparison of a term with a constant that x
- * implies; for "a and b", a guard of either side. 1 when found. */
-static int find_guard(const struct expr *x, struct slot *s)
-{
-	if (x->kind == EXPR_AND)
-		return find_guard(x->left, s) || find_guard(x->right, s);
-	if (x->kind < EXPR_LT || x->kind > EXPR_NE || x->right->kind != EXPR_CONST_NUMBER ||
-	    x->left->type != EXPR_NUMBER ||
-	    (x->left->kind != EXPR_FIELD && x->left->kind != EXPR_DELTA && x->left->kind != EXPR_RATE))
-		return 0;
-	s->guard_op = (uint8_t)x->kind;
-	s->guard_term = (uint8_t)x->left->kind;
-	s->guard_field = (uint32_t)x->left->field;
-	s->guard_window_ms = x->left->window_ms;
-	s->guard_k = x->right->number;
-	return 1;
-}
-
-static int slot_init(struct slot *s, struct program *p, const struct norm_rule *r)
+static int slot_init(struct slot *s, struct std_state *ss, const struct norm_rule *r)
 {
 	size_t at = 0, len = 0;
 	*s = (struct slot){.for_ms = r->for_ms, .silent_ms = r->silent_ms};
-	if (r->when_expr != NULL)
-		find_guard(r->when_expr, s);
-	if (r->when_expr != NULL && program_add(p, r->when_expr, &at, &len) < 0)
+	if (guards_add(&ss->guards, &ss->terms, ss->n_rules, r->when_expr) < 0)
+		return -1;
+	if (r->silent_ms > 0)
+		ss->silent[ss->n_rules / 64] |= (uint64_t)1 << (ss->n_rules % 64);
+	if (r->when_expr != NULL && program_add(&ss->prog, &ss->terms, r->when_expr, &at, &len) < 0)
 		return -1;
 	s->when_at = (uint32_t)at, s->when_len = (uint32_t)len;
 	len = 0;
-	if (r->clear_expr != NULL && program_add(p, r->clear_expr, &at, &len) < 0)
+	if (r->clear_expr != NULL && program_add(&ss->prog, &ss->terms, r->clear_expr, &at, &len) < 0)
 		return -1;
 	s->clear_at = (uint32_t)at, s->clear_len = (uint32_t)len;
 	return 0;
+}
+
+static size_t n_rules_of(const struct norm_standard *st, const struct norm_rule *rules, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += rules[i].standard == st;
+	return count;
 }
 
 static int std_init(struct std_state *ss, const struct norm_standard *st,
@@ -78,10 +70,16 @@ static int std_init(struct std_state *ss, const struct norm_standard *st,
 	ss->scratch = calloc(st->n_fields ? st->n_fields : 1, sizeof(*ss->scratch));
 	if (ss->buckets == NULL || ss->watch == NULL || ss->integer == NULL || ss->boolean == NULL || ss->rules == NULL || ss->slots == NULL || ss->scratch == NULL)
 		return ENGINE_ENOMEM;
+	if (guards_init(&ss->guards, n_rules_of(st, rules, n)) < 0)
+		return ENGINE_ENOMEM;
+	ss->visit = calloc(ss->guards.words ? ss->guards.words : 1, sizeof(*ss->visit));
+	ss->silent = calloc(ss->guards.words ? ss->guards.words : 1, sizeof(*ss->silent));
+	if (ss->visit == NULL || ss->silent == NULL)
+		return ENGINE_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (rules[i].standard != st)
 			continue;
-		if (slot_init(&ss->slots[ss->n_rules], &ss->prog, &rules[i]) < 0)
+		if (slot_init(&ss->slots[ss->n_rules], ss, &rules[i]) < 0)
 			return ENGINE_ENOMEM;
 		ss->rules[ss->n_rules++] = &rules[i];
 		ss->any_filter |= rules[i].n_devices > 0;
@@ -89,6 +87,8 @@ static int std_init(struct std_state *ss, const struct norm_standard *st,
 		watch_fields(rules[i].when_expr, ss->watch, &ss->keep_ms);
 		watch_fields(rules[i].clear_expr, ss->watch, &ss->keep_ms);
 	}
+	if (guards_finish(&ss->guards) < 0)
+		return ENGINE_ENOMEM;
 	for (size_t f = 0; f < st->n_fields; f++) {
 		ss->watch[f] = ss->watch[f] ? (int)ss->n_watch++ : -1;
 		ss->integer[f] = st->fields[f].type == NORM_INTEGER;
@@ -123,6 +123,10 @@ static void std_free(struct std_state *ss)
 	free(ss->integer);
 	free(ss->boolean);
 	program_free(&ss->prog);
+	terms_free(&ss->terms);
+	guards_free(&ss->guards);
+	free(ss->visit);
+	free(ss->silent);
 	free(ss->rules);
 	free(ss->slots);
 	free(ss->scratch);

@@ -6,22 +6,16 @@
 #define CITYLINK_ENGINE_INTERNAL_H
 
 #include "alerts/engine.h"
+#include "alerts/guards.h"
 #include "alerts/history.h"
 #include "alerts/program.h"
 
 enum cond_state { COND_IDLE, COND_PENDING, COND_ACTIVE };
 
 /* What evaluating rule i needs, packed so that 1,000 rules stay in cache (the
- * norm_rule itself is only read when an event is emitted). */
+ * norm_rule itself is only read when an event is emitted). Which rules a record visits at
+ * all is the guard index's business (guards.h). */
 struct slot {
-	/* A necessary condition of `when`, "term op k" (term: a field, delta or rate): an
-	 * idle rule whose guard is not true cannot change, so it is skipped without running
-	 * its program. op is an enum expr_kind comparison, or 0 when there is no guard. */
-	uint8_t guard_op;
-	uint8_t guard_term;               /* EXPR_FIELD, EXPR_DELTA or EXPR_RATE */
-	uint32_t guard_field;
-	int64_t guard_window_ms;
-	double guard_k;
 	int64_t for_ms, silent_ms;
 	uint32_t when_at, when_len;       /* in the standard's program */
 	uint32_t clear_at, clear_len;     /* clear_len 0 = not when */
@@ -59,6 +53,10 @@ struct std_state {
 	unsigned char *integer;  /* field -> 1 when an integer (read as a number by rules) */
 	unsigned char *boolean;  /* field -> 1 when a boolean */
 	struct program prog;     /* every rule's when and clear */
+	struct terms terms;      /* their numeric sub-expressions, shared */
+	struct guards guards;    /* which rules a record can change */
+	uint64_t *visit;         /* guards.words: the rules the current record or tick visits */
+	uint64_t *silent;        /* guards.words: the silence rules */
 	size_t n_watch;
 	int64_t keep_ms;         /* the longest delta/rate window */
 	struct device **buckets; /* hash table by device id */

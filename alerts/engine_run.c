@@ -6,6 +6,7 @@
 
 #include "alerts/engine_internal.h"
 #include "alerts/eval.h"
+#include "alerts/guards.h"
 
 int engine_emit(struct engine_events *out, enum engine_event_kind kind, const struct norm_rule *r,
 		const struct std_state *ss, const struct device *d, int64_t since, int64_t at)
@@ -36,21 +37,6 @@ static void lower_due(struct engine *e, int64_t at)
 {
 	if (at < e->next_due)
 		e->next_due = at;
-}
-
-/* Whether an idle rule's guard (struct slot) lets it through: only when true. */
-static int guard_passes(const struct slot *r, const struct eval_ctx *c)
-{
-	double v;
-	if (r->guard_term == EXPR_FIELD) {
-		const struct norm_value *x = &c->values[r->guard_field];
-		if (!x->present)
-			return 0;
-		v = c->integer[r->guard_field] ? (double)x->integer : x->number;
-	} else if (!eval_window(r->guard_term == EXPR_DELTA, r->guard_field, r->guard_window_ms, c, &v)) {
-		return 0;
-	}
-	return eval_compare((enum expr_kind)r->guard_op, v, r->guard_k) == TRI_TRUE;
 }
 
 /* One `when` rule on one record. */
@@ -96,6 +82,24 @@ static int step_when(struct engine *e, const struct std_state *ss, size_t i, str
 	*state = COND_ACTIVE;
 	e->active++;
 	return engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, d->since[i], d->since[i] + r->for_ms);
+}
+
+/* Rule i, which the record may change, for device d. */
+static int step_rule(struct engine *e, const struct std_state *ss, size_t i, struct device *d,
+		     const struct eval_ctx *c, int64_t now, struct engine_events *out)
+{
+	if (d->applies != NULL && !d->applies[i])
+		return ENGINE_OK;
+	if (ss->slots[i].silent_ms == 0)
+		return step_when(e, ss, i, d, c, now, out);
+	/* The deadline moved later; it is only new to the cached bound when the device is
+	 * new or its silence just ended. */
+	lower_due(e, now + ss->slots[i].silent_ms);
+	if (d->state[i] != COND_ACTIVE)
+		return ENGINE_OK;
+	d->state[i] = COND_IDLE;
+	e->active--;
+	return engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now, now);
 }
 
 /* The record's watched values, NaN where absent, for the history. */
@@ -144,57 +148,56 @@ int engine_record(struct engine *e, const struct std_record *r, int64_t now_ms,
 	int in_order = ss->n_watch > 0 && r->time_ms > history_newest(&d->hist);
 	struct eval_ctx c = {.st = ss->st, .values = r->values, .time_ms = r->time_ms,
 			     .h = in_order ? &d->hist : NULL, .watch = ss->watch,
-			     .integer = ss->integer, .boolean = ss->boolean};
-	for (size_t i = 0; i < ss->n_rules && rc == ENGINE_OK; i++) {
-		if (d->applies != NULL && !d->applies[i])
-			continue;
-		if (d->state[i] == COND_IDLE && ss->slots[i].guard_op != 0 &&
-		    !guard_passes(&ss->slots[i], &c))
-			continue;
-		if (ss->slots[i].silent_ms > 0) {
-			/* The deadline moved later; it is only new to the cached bound when the
-			 * device is new or its silence just ended. */
-			lower_due(e, now_ms + ss->slots[i].silent_ms);
-			if (d->state[i] == COND_ACTIVE) {
-				d->state[i] = COND_IDLE;
-				e->active--;
-				rc = engine_emit(out, ENGINE_CLEAR, ss->rules[i], ss, d, now_ms, now_ms);
-			}
-			continue;
-		}
-		rc = step_when(e, ss, i, d, &c, now_ms, out);
-	}
+			     .integer = ss->integer, .boolean = ss->boolean, .terms = ss->terms.val};
+	terms_eval(&ss->terms, &c);
+	/* Only rules that can change: those whose guard holds, those without one, and those
+	 * not idle for this device (pending or active). */
+	guards_select(&ss->guards, ss->terms.val, ss->visit);
+	guards_mark_nonzero(d->state, ss->n_rules, ss->visit);
+	for (size_t w = 0; w < ss->guards.words && rc == ENGINE_OK; w++)
+		for (uint64_t bits = ss->visit[w]; bits != 0 && rc == ENGINE_OK; bits &= bits - 1)
+			rc = step_rule(e, ss, w * 64 + (size_t)__builtin_ctzll(bits), d, &c, now_ms, out);
 	if (in_order)
 		history_push(&d->hist, r->time_ms, watched(ss, r->values), ss->keep_ms);
 	return rc;
 }
 
-/* Fires the due timers of one device; lowers *next to its next timer. */
-static int tick_device(struct engine *e, const struct std_state *ss, struct device *d,
+/* Rule i's timer for device d, if it has one: fires it when due, else lowers *next. */
+static int tick_rule(struct engine *e, const struct std_state *ss, size_t i, struct device *d,
+		     int64_t now, int64_t *next, struct engine_events *out)
+{
+	const struct slot *r = &ss->slots[i];
+	int64_t since, due;
+	if (d->applies != NULL && !d->applies[i])
+		return ENGINE_OK;
+	if (r->silent_ms > 0 && d->state[i] == COND_IDLE && d->seen)
+		since = d->last_seen_ms, due = since + r->silent_ms;
+	else if (d->state[i] == COND_PENDING)
+		since = d->since[i], due = since + r->for_ms;
+	else
+		return ENGINE_OK;
+	if (due > now) {
+		if (due < *next)
+			*next = due;
+		return ENGINE_OK;
+	}
+	d->state[i] = COND_ACTIVE;
+	e->active++;
+	return engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, since, due);
+}
+
+/* Fires the due timers of one device; lowers *next to its next timer. Only silence rules
+ * and pending ones have a timer: the others are not visited. */
+static int tick_device(struct engine *e, struct std_state *ss, struct device *d,
 		       int64_t now, int64_t *next, struct engine_events *out)
 {
-	for (size_t i = 0; i < ss->n_rules; i++) {
-		const struct slot *r = &ss->slots[i];
-		int64_t since, due;
-		if (d->applies != NULL && !d->applies[i])
-			continue;
-		if (r->silent_ms > 0 && d->state[i] == COND_IDLE && d->seen)
-			since = d->last_seen_ms, due = since + r->silent_ms;
-		else if (d->state[i] == COND_PENDING)
-			since = d->since[i], due = since + r->for_ms;
-		else
-			continue;
-		if (due > now) {
-			if (due < *next)
-				*next = due;
-			continue;
-		}
-		d->state[i] = COND_ACTIVE;
-		e->active++;
-		if (engine_emit(out, ENGINE_RAISE, ss->rules[i], ss, d, since, due) != ENGINE_OK)
-			return ENGINE_ENOMEM;
-	}
-	return ENGINE_OK;
+	int rc = ENGINE_OK;
+	memcpy(ss->visit, ss->silent, ss->guards.words * sizeof(*ss->visit));
+	guards_mark_nonzero(d->state, ss->n_rules, ss->visit);
+	for (size_t w = 0; w < ss->guards.words && rc == ENGINE_OK; w++)
+		for (uint64_t bits = ss->visit[w]; bits != 0 && rc == ENGINE_OK; bits &= bits - 1)
+			rc = tick_rule(e, ss, w * 64 + (size_t)__builtin_ctzll(bits), d, now, next, out);
+	return rc;
 }
 
 int engine_tick(struct engine *e, int64_t now_ms, struct engine_events *out)

@@ -22,6 +22,7 @@ struct eval_ctx {
 	const int *watch;                 /* field index -> history column, -1 = not kept */
 	const unsigned char *integer;     /* field index -> 1 when NORM_INTEGER */
 	const unsigned char *boolean;     /* field index -> 1 when NORM_BOOLEAN */
+	const double *terms;              /* the record's term values (terms.h), for programs */
 };
 
 enum tri eval_condition(const struct expr *x, const struct eval_ctx *c);

@@ -13,17 +13,6 @@ struct leaf {
 	double value;      /* number, boolean 0/1, or the enum value's index */
 };
 
-static enum expr_kind mirror(enum expr_kind op)
-{
-	switch (op) {
-	case EXPR_LT: return EXPR_GT;
-	case EXPR_LE: return EXPR_GE;
-	case EXPR_GT: return EXPR_LT;
-	case EXPR_GE: return EXPR_LE;
-	default: return op;
-	}
-}
-
 static int const_value(const struct norm_field *f, const struct expr *c, double *out)
 {
 	if (c->kind == EXPR_CONST_NUMBER || c->kind == EXPR_CONST_BOOLEAN) {
@@ -51,7 +40,7 @@ static int as_leaf(const struct norm_standard *st, const struct expr *e, struct 
 	if (f->kind != EXPR_FIELD) {
 		f = e->right;
 		c = e->left;
-		l->op = mirror(e->kind);
+		l->op = expr_mirror(e->kind);
 	}
 	if (f->kind != EXPR_FIELD || f->field >= st->n_fields)
 		return 0;

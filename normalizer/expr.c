@@ -38,6 +38,17 @@ static struct expr *fail(struct parser *ps, const char *where, const char *fmt, 
 	return NULL;
 }
 
+enum expr_kind expr_mirror(enum expr_kind op)
+{
+	switch (op) {
+	case EXPR_LT: return EXPR_GT;
+	case EXPR_LE: return EXPR_GE;
+	case EXPR_GT: return EXPR_LT;
+	case EXPR_GE: return EXPR_LE;
+	default: return op;
+	}
+}
+
 void expr_free(struct expr *e)
 {
 	if (e == NULL)

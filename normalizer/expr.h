@@ -53,4 +53,8 @@ int expr_parse(const char *text, const struct norm_standard *st, struct expr **o
 
 void expr_free(struct expr *e);
 
+/* The comparison that means the same with its operands swapped (a < b is b > a); any
+ * other kind as it is. */
+enum expr_kind expr_mirror(enum expr_kind op);
+
 #endif
