@@ -274,29 +274,16 @@ static struct mqtt *make_mqtt(struct alerts *a, const char *client_id, uint32_t 
 {
 	struct alerts_status will = {a->client_id, "offline", a->o.ruleset, 0, 0, NULL, NULL};
 	char *will_json = alerts_status_json(&will);
-	char err[512], *password = NULL;
 	struct mqtt_options mo = {0};
 	struct mqtt *m;
 
-	if (a->o.password_file != NULL &&
-	    (password = secret_read(a->o.password_file, err, sizeof(err))) == NULL)
-		fatalx("event=password_unreadable error=\"%s\"", err);
-	mo.uri = a->o.broker;
 	mo.client_id = client_id;
-	mo.username = a->o.username;
-	mo.password = password;
-	mo.ca_file = a->o.ca_file;
-	mo.cert_file = a->o.cert_file;
-	mo.key_file = a->o.key_file;
 	mo.session_expiry_s = expiry_s;
 	mo.will_topic = a->status_topic;
 	mo.will_payload = will_json;
 	mo.will_retain = 1;
-	m = mqtt_create(&mo, on_message, a, err, sizeof(err));
+	m = daemon_mqtt_create(a->cfg, &mo, on_message, a);
 	free(will_json);
-	free(password);
-	if (m == NULL)
-		fatalx("event=mqtt_failed error=\"%s\"", err);
 	return m;
 }
 

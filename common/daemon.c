@@ -2,9 +2,11 @@
 #include "common/daemon.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "common/log.h"
+#include "common/secret.h"
 #include "common/sd_notify.h"
 #include "common/schema_dir.h"
 
@@ -66,4 +68,26 @@ void daemon_run(const sigset_t *signals, const struct daemon_loop *l, void *ctx)
 		}
 		l->tick(ctx);
 	}
+}
+
+struct mqtt *daemon_mqtt_create(const struct config *c, struct mqtt_options *mo,
+				mqtt_message_fn on_message, void *ctx)
+{
+	const char *password_file = config_string(c, "password_file");
+	char err[512], *password = NULL;
+	struct mqtt *m;
+
+	if (password_file != NULL && (password = secret_read(password_file, err, sizeof(err))) == NULL)
+		fatalx("event=password_unreadable error=\"%s\"", err);
+	mo->uri = config_string(c, "broker");
+	mo->username = config_string(c, "username");
+	mo->password = password;
+	mo->ca_file = config_string(c, "ca_file");
+	mo->cert_file = config_string(c, "cert_file");
+	mo->key_file = config_string(c, "key_file");
+	m = mqtt_create(mo, on_message, ctx, err, sizeof(err));
+	free(password);
+	if (m == NULL)
+		fatalx("event=mqtt_failed error=\"%s\"", err);
+	return m;
 }

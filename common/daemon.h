@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "common/config.h"
+#include "common/mqtt.h"
 #include "normalizer/diag.h"
 #include "normalizer/schema.h"
 
@@ -23,6 +24,13 @@ struct config *daemon_read_config(const struct config_def *defs, size_t n, int a
 /* Loads dir; NULL, with the problems printed, if it is refused. Out of memory is fatal.
  * Caller frees with norm_schema_free. */
 struct norm_schema *daemon_load_schemas(const char *dir);
+
+/* Creates the daemon's MQTT client: the broker, login and TLS come from the config keys
+ * both daemons share (broker, username, password_file, ca_file, cert_file, key_file); the
+ * rest of mo (client id, session, will, window) from the caller. An unreadable password
+ * file or a client Paho refuses is fatal (logged). Caller frees with mqtt_free. */
+struct mqtt *daemon_mqtt_create(const struct config *c, struct mqtt_options *mo,
+				mqtt_message_fn on_message, void *ctx);
 
 /* What the main loop calls; ctx is the daemon's own state. wait_ms may be NULL (a fixed
  * DAEMON_TICK_MS), else it says how long to sleep before the next tick (0..DAEMON_TICK_MS). */

@@ -279,33 +279,20 @@ static struct mqtt *make_mqtt(struct ingest *in)
 {
 	struct status_info will = {.client_id = in->client_id, .state = "offline"};
 	char *will_json = status_json(&will);
-	char err[512], *password = NULL;
 	struct mqtt_options mo = {0};
 	struct mqtt *m;
 
-	if (in->o.password_file != NULL &&
-	    (password = secret_read(in->o.password_file, err, sizeof(err))) == NULL)
-		fatalx("event=password_unreadable error=\"%s\"", err);
-	mo.uri = in->o.broker;
 	mo.client_id = in->client_id;
-	mo.username = in->o.username;
-	mo.password = password;
-	mo.ca_file = in->o.ca_file;
 	/* Paho walks its list of unacknowledged publishes on every publish: the republish
 	 * window costs CPU in proportion (catch-up with republish, per 100k messages: 7.3 s
 	 * at 10000, 5.8 s at 1000, 5.0 s at 300, throughput the same within noise). */
 	mo.max_pending = 1000;
-	mo.cert_file = in->o.cert_file;
-	mo.key_file = in->o.key_file;
 	mo.session_expiry_s = in->o.session_expiry_s;
 	mo.will_topic = in->status_topic;
 	mo.will_payload = will_json;
 	mo.will_retain = 1;
-	m = mqtt_create(&mo, on_message, in, err, sizeof(err));
+	m = daemon_mqtt_create(in->cfg, &mo, on_message, in);
 	free(will_json);
-	free(password);
-	if (m == NULL)
-		fatalx("event=mqtt_failed error=\"%s\"", err);
 	return m;
 }
 
