@@ -438,7 +438,7 @@ static const char *role(const struct alerts *a)
 
 static void publish_status(struct alerts *a)
 {
-	char err[512] = "", line[400], note[420];
+	char err[512] = "", line[400];
 	struct alerts_status st = {a->client_id, role(a), a->o.ruleset, a->started_ms,
 				   mqtt_ready(a->mqtt), err, &a->k};
 	char *json;
@@ -447,14 +447,9 @@ static void publish_status(struct alerts *a)
 	if (err[0] == '\0')
 		mqtt_last_error(a->mqtt, err, sizeof(err));
 	json = alerts_status_json(&st);
-	if (mqtt_connected(a->mqtt) &&
-	    mqtt_publish(a->mqtt, a->status_topic, json, strlen(json), 1, 1, 1000, line,
-			 sizeof(line)) != 0)
-		log_warnx("event=status_publish_failed error=\"%s\"", line);
-	free(json);
 	alerts_status_line(&st, line, sizeof(line));
-	snprintf(note, sizeof(note), "STATUS=%s", line);
-	sd_notify_send(note);
+	health_send(a->mqtt, a->status_topic, json, line);
+	free(json);
 }
 
 static void tick(struct alerts *a)

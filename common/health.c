@@ -3,10 +3,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sd_notify.h"
 #include "normalizer/timefmt.h"
 
 void health_topic(const char *service, const char *client_id, char *buf, size_t len)
@@ -48,4 +50,15 @@ char *health_finish(cJSON *o)
 	if (text == NULL)
 		fatalx("out of memory");
 	return text;
+}
+
+void health_send(struct mqtt *m, const char *topic, const char *json, const char *line)
+{
+	char err[400], note[420];
+
+	if (mqtt_connected(m) &&
+	    mqtt_publish(m, topic, json, strlen(json), 1, 1, 1000, err, sizeof(err)) != 0)
+		log_warnx("event=status_publish_failed error=\"%s\"", err);
+	snprintf(note, sizeof(note), "STATUS=%s", line);
+	sd_notify_send(note);
 }

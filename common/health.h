@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/mqtt.h"
+
 #define HEALTH_VERSION "0.1.0"
 
 /* "citylink/status/<service>/<client_id>" into buf. */
@@ -26,5 +28,9 @@ void health_add_time(cJSON *o, const char *key, int64_t ms);
 
 /* The report as compact JSON; frees o. Caller frees the text with free(). */
 char *health_finish(cJSON *o);
+
+/* Sends a live report: json retained on topic (when connected; a failure is logged, the
+ * next report retries) and line to systemd as STATUS=. Borrows everything. */
+void health_send(struct mqtt *m, const char *topic, const char *json, const char *line);
 
 #endif

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/daemon.h"
+#include "common/health.h"
 #include "common/log.h"
 #include "common/mqtt.h"
 #include "common/schema_dir.h"
@@ -171,7 +172,7 @@ static int on_message(void *ctx, const char *topic, size_t topic_len, const void
 
 static void publish_status(struct ingest *in, const char *state)
 {
-	char err[512] = "", line[400], note[420];
+	char err[512] = "", line[400];
 	struct status_info si = {in->client_id, state, in->started_ms,
 				 spool_backlog_bytes(in->spool), in->corrupt_reported,
 				 mqtt_ready(in->mqtt), err, &in->counters};
@@ -181,14 +182,9 @@ static void publish_status(struct ingest *in, const char *state)
 	if (err[0] == '\0')
 		mqtt_last_error(in->mqtt, err, sizeof(err));
 	json = status_json(&si);
-	if (mqtt_connected(in->mqtt) &&
-	    mqtt_publish(in->mqtt, in->status_topic, json, strlen(json), 1, 1, 1000, line,
-			 sizeof(line)) != 0)
-		log_warnx("event=status_publish_failed error=\"%s\"", line);
-	free(json);
 	status_line(&si, line, sizeof(line));
-	snprintf(note, sizeof(note), "STATUS=%s", line);
-	sd_notify_send(note);
+	health_send(in->mqtt, in->status_topic, json, line);
+	free(json);
 }
 
 /* A torn tail after a crash (or a damaged segment) is skipped by the spool reader: say so

@@ -8,7 +8,6 @@
 #   sub_start NAME FILTER        mosquitto_sub (MQTT 5, not Paho) writing "topic payload"
 #                                lines to $HARNESS_TMP/NAME.sub
 #   wait_lines NAME PATTERN COUNT SECONDS    until NAME.sub has COUNT lines matching
-#   wait_sql SQL EXPECTED SECONDS            until the query prints EXPECTED
 #   retained FILTER              the retained messages on FILTER now, one "topic payload" a line
 ALERTS=$BUILD/citylink-alerts
 ALERTS_SCHEMAS=${ALERTS_SCHEMAS:-tests/alerts/schemas}
@@ -79,16 +78,6 @@ wait_lines() {
 
 count_lines() {
 	grep -c -- "$2" "$HARNESS_TMP/$1.sub" 2>/dev/null
-}
-
-wait_sql() {
-	got=""
-	for _ in $(seq 1 $(($3 * 10))); do
-		got=$(pg_sql -c "$1" 2>/dev/null)
-		[ "$got" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # Retained messages only: mosquitto_sub stops at the first live one or after 1 s.

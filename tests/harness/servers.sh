@@ -4,6 +4,7 @@
 #   harness_init               temp dir in $HARNESS_TMP; a trap stops everything on exit
 #   pg_start / pg_stop         sets PG_HOST (socket dir), PG_PORT, PG_CONNINFO; pg_sql ARGS
 #   pg_stop [MODE]             fast (default) or immediate; pg_resume starts it again
+#   wait_sql SQL EXPECTED SECS polls the query until it prints EXPECTED
 #   broker_start [CONF_LINES]  sets MQTT_PORT, MQTT_URI; broker_stop; broker_resume
 # Each *_start returns non-zero (with the server's log on stderr) if it does not come up.
 # harness_skip_unless_servers exits 77 (skip) when the binaries are not installed.
@@ -74,6 +75,18 @@ pg_resume() {
 pg_sql() {
 	"$PGBIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -X -q -A -t \
 		-v ON_ERROR_STOP=1 "$@"
+}
+
+# wait_sql SQL EXPECTED SECONDS: polls until the query prints EXPECTED; $got has the last
+# answer either way.
+wait_sql() {
+	got=""
+	for _ in $(seq 1 $(($3 * 10))); do
+		got=$(pg_sql -c "$1" 2>/dev/null)
+		[ "$got" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 broker_start() {

@@ -6,7 +6,6 @@
 #   ingest_stop NAME / ingest_kill9 NAME
 #   publish_seq COUNT START [FLAGS]  COUNT messages with seq START.. to city/ft/<device>
 #                                    (tests/ingest/publish.py)
-#   wait_sql SQL EXPECTED SECONDS    polls until the query prints EXPECTED
 INGEST=$BUILD/citylink-ingest
 LOAD=$BUILD/mqtt-load
 SCHEMAS=${SCHEMAS:-tests/ingest/schemas}
@@ -57,16 +56,6 @@ ingest_cleanup() {
 
 publish_seq() {
 	/usr/bin/python3 tests/ingest/publish.py "$MQTT_PORT" "$@" >>"$HARNESS_TMP/publish.log" 2>&1
-}
-
-wait_sql() {
-	got=""
-	for _ in $(seq 1 $(($3 * 10))); do
-		got=$(pg_sql -c "$1" 2>/dev/null)
-		[ "$got" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # "rows distinct_seqs" of the fault-test table.
