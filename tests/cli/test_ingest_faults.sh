@@ -36,14 +36,15 @@ print(sum(best.values()))' "$HARNESS_TMP/status.log"
 mosquitto_sub -p "$MQTT_PORT" -V 5 -t 'citylink/status/ingest/#' -v >"$HARNESS_TMP/status.log" 2>/dev/null &
 INGEST_PIDS="$INGEST_PIDS $!"
 
-# 1. kill -9 three times during a 20k stream.
+# 1. kill -9 three times during a 20k stream, each time after the process hung for a moment
+#    (as when systemd's watchdog kills it), so that messages are in flight and redelivered.
 ingest_start k
 ingest_ready k || { fail "ingest ready"; finish; exit 1; }
 publish_seq 20000 0 --rate 4000 &
 P=$!
 for i in 1 2 3; do
 	sleep 1.2
-	ingest_kill9 k
+	ingest_hang_kill9 k
 	ingest_start k
 done
 wait "$P" || fail "publish during kills"

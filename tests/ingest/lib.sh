@@ -3,7 +3,7 @@
 #   ingest_start NAME [FLAGS]  runs an instance in the background (client id NAME, spool
 #                              $HARNESS_TMP/spool-NAME, log $HARNESS_TMP/NAME.log, status
 #                              every second); ingest_ready NAME waits for READY
-#   ingest_stop NAME / ingest_kill9 NAME
+#   ingest_stop NAME / ingest_kill9 NAME / ingest_hang_kill9 NAME
 #   publish_seq COUNT START [FLAGS]  COUNT messages with seq START.. to city/ft/<device>
 #                                    (tests/ingest/publish.py)
 INGEST=$BUILD/citylink-ingest
@@ -47,6 +47,16 @@ ingest_kill9() {
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# A hung process killed by the watchdog: frozen first, so the broker has QoS 1 messages in
+# flight to it (sent, never acknowledged) when it dies. Those must be redelivered; a plain
+# kill -9 of a healthy ingest often lands between two messages and leaves nothing in flight.
+ingest_hang_kill9() {
+	pid=$(ingest_pid "$1")
+	kill -STOP "$pid" 2>/dev/null
+	sleep 0.3
+	ingest_kill9 "$1"
 }
 
 ingest_cleanup() {
