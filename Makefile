@@ -94,7 +94,7 @@ $(BUILD)/citylink-ingest: $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB)
 	$(CC) $(LDFLAGS) $(INGEST_OBJ) $(COMMON_LIB) $(NORM_LIB) $(LDLIBS) $(MQTT_LIBS) -o $@
 
 # The load generator and counter used by the benchmarks and the integration tests.
-$(BUILD)/mqtt-load: $(BUILD)/bench/mqtt_load.o $(COMMON_LIB)
+$(BUILD)/mqtt-load: $(BUILD)/bench/mqtt_load.o $(BUILD)/bench/wire_publish.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(MQTT_LIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/test.o $(BUILD)/tests/unit/fixture.o $(ALERTS_LIB) $(COMMON_LIB) $(NORM_LIB)

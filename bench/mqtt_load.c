@@ -26,6 +26,8 @@
 
 #include <MQTTAsync.h>
 
+#include "bench/wire_publish.h"
+
 #define PROG "mqtt-load"
 #define EXIT_USAGE 2
 #define SESSION_EXPIRY_S 3600
@@ -40,11 +42,13 @@ static void usage(void)
 	      "  " PROG " publish --broker URI --topic TEMPLATE (--payload TEMPLATE | --payload-file FILE)\n"
 	      "          --count N [--devices D (100)] [--start-seq S (0)] [--qos 0|1 (1)]\n"
 	      "          [--inflight K (256)] [--client-id ID] [--rate MSGS_PER_S (unlimited)]\n"
-	      "          [--time-base-ms T (1795252200000)] [--time-step-ms MS (1000)]\n"
+	      "          [--time-base-ms T (1795252200000)] [--time-step-ms MS (1000)] [--batch B]\n"
 	      "  " PROG " count --broker URI --topic FILTER --count N [--qos 0|1 (1)] [--client-id ID]\n"
 	      "          [--session] [--timeout SECONDS (60)] [--quiet]\n"
 	      "placeholders in publish templates: {seq} {device} {time_ms} {time_s} {time_iso}\n"
 	      "--payload-file: one template per line, blank lines ignored, used round-robin by seq\n"
+	      "--batch: up to B messages per send() on a bare socket instead of Paho (tcp:// only,\n"
+	      "         no login): load that costs the machine under test as little as possible\n"
 	      "--session: clean start false, session expiry 3600 s (--count 0 creates it and exits)\n",
 	      stderr);
 }
@@ -57,7 +61,7 @@ enum opt_kind { OPT_STR, OPT_INT, OPT_FLAG };
 struct opts {
 	enum mode mode;
 	const char *broker, *topic, *payload, *payload_file, *client_id;
-	long long count, devices, start_seq, qos, inflight, rate, time_base_ms, time_step_ms;
+	long long count, devices, start_seq, qos, inflight, rate, time_base_ms, time_step_ms, batch;
 	long long timeout_s, session, quiet;
 	char client_id_buf[64];
 };
@@ -86,6 +90,7 @@ static const struct opt_def opt_table[] = {
 	{"rate", OPT_INT, O(rate), 1, 100000000, MODE_PUBLISH},
 	{"time-base-ms", OPT_INT, O(time_base_ms), 0, MAX_TIME_MS, MODE_PUBLISH},
 	{"time-step-ms", OPT_INT, O(time_step_ms), 0, 1000000000, MODE_PUBLISH},
+	{"batch", OPT_INT, O(batch), 1, 100000, MODE_PUBLISH},
 	{"session", OPT_FLAG, O(session), 0, 1, MODE_COUNT},
 	{"timeout", OPT_INT, O(timeout_s), 1, 1000000, MODE_COUNT},
 	{"quiet", OPT_FLAG, O(quiet), 0, 1, MODE_COUNT},
@@ -995,7 +1000,95 @@ static int publish_run(struct publisher *p)
 	return 0;
 }
 
-static int publish_main(const struct opts *o)
+/* ---- publish --batch: many messages per send() ---- */
+
+/* Renders messages [i, i + n) into w's buffer. */
+static int batch_render(struct publisher *p, struct wire *w, long long i, long long n)
+{
+	for (long long k = i; k < i + n; k++) {
+		long long seq = p->o->start_seq + k;
+		const struct tmpl *t = &p->payloads.tmpl[(size_t)(seq % (long long)p->payloads.n)];
+		int tlen = tmpl_render(&p->topic, &p->gen, seq, p->topic_buf);
+		int plen = tmpl_render(t, &p->gen, seq, p->payload_buf);
+		if (tlen < 0 || plen < 0 ||
+		    wire_queue(w, p->topic_buf, (size_t)tlen, p->payload_buf, (size_t)plen,
+			       (int)p->o->qos) != 0) {
+			fprintf(stderr, PROG ": cannot render message %lld\n", seq);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Waits until at most low messages are in flight. */
+static int batch_wait(struct wire *w, long long low, char *err, size_t errlen)
+{
+	double last = now_s();
+	long long before = wire_inflight(w);
+
+	while (wire_inflight(w) > low) {
+		if (wire_read_acks(w, 100, err, errlen) != 0)
+			return -1;
+		if (wire_inflight(w) < before) {
+			before = wire_inflight(w);
+			last = now_s();
+		} else if (now_s() - last > STALL_TIMEOUT_S) {
+			snprintf(err, errlen, "no acknowledgement for %.0f s with %lld in flight",
+				 STALL_TIMEOUT_S, wire_inflight(w));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sends --count messages in batches of at most --batch, paced by --rate, within a window
+ * of --inflight (or the broker's Receive Maximum) unacknowledged QoS 1 messages. */
+static int batch_run(struct publisher *p, struct wire *w, char *err, size_t errlen)
+{
+	const struct opts *o = p->o;
+	long long k = o->inflight < wire_receive_max(w) ? o->inflight : wire_receive_max(w);
+	long long b = o->batch < k ? o->batch : k;
+	double t0 = now_s(), secs;
+
+	for (long long i = 0; i < o->count; i += b) {
+		long long n = o->count - i < b ? o->count - i : b;
+		pace(t0, i, o->rate);
+		if (o->qos > 0 && batch_wait(w, k - n, err, errlen) != 0)
+			return -1;
+		if (batch_render(p, w, i, n) != 0 || wire_send(w, err, errlen) != 0 ||
+		    wire_read_acks(w, 0, err, errlen) != 0)
+			return -1;
+	}
+	if (batch_wait(w, 0, err, errlen) != 0)
+		return -1;
+	secs = now_s() - t0;
+	printf("published %lld messages in %.3f s (%.0f msg/s)\n", o->count, secs,
+	       secs > 0 ? (double)o->count / secs : 0.0);
+	return 0;
+}
+
+static int publish_batched(const struct opts *o)
+{
+	struct publisher p;
+	struct wire *w = NULL;
+	char err[256];
+	int rc = -1;
+
+	if (publisher_init(&p, NULL, o) != 0)
+		goto out;
+	if ((w = wire_connect(o->broker, o->client_id, err, sizeof(err))) == NULL ||
+	    batch_run(&p, w, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	wire_close(w);
+	publisher_free(&p);
+	return rc;
+}
+
+static int publish_paho(const struct opts *o)
 {
 	struct publisher p;
 	struct link l;
@@ -1017,6 +1110,11 @@ out:
 	link_close(&l);
 	publisher_free(&p);
 	return rc;
+}
+
+static int publish_main(const struct opts *o)
+{
+	return o->batch > 0 ? publish_batched(o) : publish_paho(o);
 }
 
 /* ---- count -------------------------------------------------------------------------- */

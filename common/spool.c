@@ -126,7 +126,7 @@ static uint64_t get64(const unsigned char *p)
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static int pos_cmp(struct spool_pos a, struct spool_pos b)
+int spool_pos_cmp(struct spool_pos a, struct spool_pos b)
 {
 	if (a.segment != b.segment)
 		return a.segment < b.segment ? -1 : 1;
@@ -1024,9 +1024,9 @@ static void skip_rest(struct spool *s, struct spool_batch *b, struct span *sp)
 {
 	struct spool_pos end = {sp->seg, sp->end};
 
-	if (pos_cmp((struct spool_pos){sp->seg, sp->off}, s->skip_mark) >= 0)
+	if (spool_pos_cmp((struct spool_pos){sp->seg, sp->off}, s->skip_mark) >= 0)
 		atomic_fetch_add(&s->corrupt_skipped, sp->end - sp->off);
-	if (pos_cmp(end, s->skip_mark) > 0)
+	if (spool_pos_cmp(end, s->skip_mark) > 0)
 		s->skip_mark = end;
 	sp->off = sp->end;
 	b->filled = b->used;
@@ -1150,19 +1150,19 @@ int spool_release(struct spool *s, struct spool_pos upto)
 	int behind, rc;
 
 	pthread_mutex_lock(&s->mu);
-	behind = pos_cmp(upto, s->ckpt) <= 0;
+	behind = spool_pos_cmp(upto, s->ckpt) <= 0;
 	end = (struct spool_pos){s->segs[s->nsegs - 1].id, s->segs[s->nsegs - 1].size};
 	pthread_mutex_unlock(&s->mu);
 	if (behind)
 		return 0;
-	if (pos_cmp(upto, end) > 0)
+	if (spool_pos_cmp(upto, end) > 0)
 		return SPOOL_ERANGE;
 	/* Persist first: a crash before the unlinks only leaves files the next open drops. */
 	if (!s->is_volatile && (rc = save_checkpoint(s, upto)) < 0)
 		return rc;
 	pthread_mutex_lock(&s->mu);
 	s->ckpt = upto;
-	if (pos_cmp(s->cursor, upto) < 0)
+	if (spool_pos_cmp(s->cursor, upto) < 0)
 		s->cursor = upto;
 	recompute_backlog(s);
 	pthread_mutex_unlock(&s->mu);
@@ -1173,14 +1173,14 @@ int spool_seek(struct spool *s, struct spool_pos pos)
 {
 	int rc = 0;
 
-	if (pos_cmp(pos, spool_checkpoint(s)) <= 0)
+	if (spool_pos_cmp(pos, spool_checkpoint(s)) <= 0)
 		return 0;
 	if (pos.segment == UINT64_MAX)
 		return SPOOL_ERANGE;
 	if (!s->is_volatile) {
 		pthread_mutex_lock(&s->wmu);
 		/* Entries appended later must sort after pos, or they would look stored already. */
-		if (pos_cmp(pos, (struct spool_pos){s->active_id, s->active_len}) > 0)
+		if (spool_pos_cmp(pos, (struct spool_pos){s->active_id, s->active_len}) > 0)
 			rc = roll(s, (pos.segment > s->active_id ? pos.segment : s->active_id) + 1);
 		pthread_mutex_unlock(&s->wmu);
 	}

@@ -147,6 +147,9 @@ int spool_release(struct spool *s, struct spool_pos upto);
 
 struct spool_pos spool_checkpoint(const struct spool *s);
 
+/* Orders two positions: negative, 0 or positive as a is before, at or after b. */
+int spool_pos_cmp(struct spool_pos a, struct spool_pos b);
+
 /* Bytes appended but not released, across all segments. Cheap (one atomic load). */
 uint64_t spool_backlog_bytes(const struct spool *s);
 

@@ -1,7 +1,12 @@
 /*
  * The writer thread (see writer.h). One loop: make sure the database is there, apply a
- * new schema if one was handed over, read a batch from the spool, normalize it, commit it
- * with the spool checkpoint, release it, republish it.
+ * new schema if one was handed over, read a batch from the spool, normalize it, republish
+ * it, commit it with the spool checkpoint, release it.
+ *
+ * Republishing before the commit keeps the database's commit time (tens of ms under load)
+ * out of the std/ stream's latency, and makes the stream at-least-once across a kill -9:
+ * what was not committed is read again from the spool at the next start and published
+ * again, where publishing after the commit lost it.
  */
 #include "ingest/writer.h"
 
@@ -42,6 +47,9 @@ struct writer {
 	struct norm_result *res;
 	struct norm_buf pubs;  /* "topic\0json\0" per record to republish */
 	size_t n_pubs;
+	/* Entries before it are republished: a batch read again after a database outage is
+	 * stored, not published a second time. */
+	struct spool_pos published;
 	int backoff_ms;
 	int64_t maintained_ms;
 };
@@ -175,7 +183,7 @@ static void add_entry(struct writer *w, const struct spool_entry *e, const struc
 	if (rc == NORM_OK) {
 		store_batch_add(w->batch, e->received_ms, e->topic, e->topic_len, e->payload,
 				e->payload_len, w->res, NULL, NULL);
-		if (republish)
+		if (republish && spool_pos_cmp(e->next, w->published) > 0)
 			queue_republish(w);
 		return;
 	}
@@ -299,6 +307,11 @@ static void process_batch(struct writer *w, const struct norm_limits *lim, int r
 	w->n_pubs = 0;
 	for (size_t i = 0; i < n; i++)
 		add_entry(w, spool_batch_entry(w->sb, i), lim, repub);
+	if (repub) {
+		republish(w);
+		if (spool_pos_cmp(last->next, w->published) > 0)
+			w->published = last->next;
+	}
 	rc = commit(w, last->next, first);
 	if (rc == -2)
 		rc = commit_one_by_one(w, lim);
@@ -306,8 +319,6 @@ static void process_batch(struct writer *w, const struct norm_limits *lim, int r
 		spool_rewind(w->cfg.spool);
 		return;
 	}
-	if (repub)
-		republish(w);
 }
 
 /* ---- the loop ---- */
