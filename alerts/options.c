@@ -2,7 +2,6 @@
 #include "alerts/options.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 #define DAY_MS (86400LL * 1000)
 
@@ -38,18 +37,10 @@ const size_t alerts_option_count = sizeof(alerts_option_defs) / sizeof(alerts_op
 void alerts_options_read(const struct config *c, struct alerts_options *o, char *client_id_buf,
 			 size_t len)
 {
-	char host[128] = "localhost";
-
 	o->broker = config_string(c, "broker");
 	o->db = config_string(c, "db");
 	o->schemas = config_string(c, "schemas");
-	if (config_string(c, "client_id") != NULL) {
-		snprintf(client_id_buf, len, "%s", config_string(c, "client_id"));
-	} else {
-		gethostname(host, sizeof(host) - 1);
-		snprintf(client_id_buf, len, "alerts-%s", host);
-	}
-	o->client_id = client_id_buf;
+	o->client_id = config_client_id(c, "alerts", client_id_buf, len);
 	o->ruleset = config_string(c, "ruleset");
 	o->username = config_string(c, "username");
 	o->password_file = config_string(c, "password_file");

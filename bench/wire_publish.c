@@ -75,6 +75,26 @@ static void put_bytes(struct wire *w, const void *p, size_t n)
 	w->out_len += n;
 }
 
+/* ---- decoding ---- */
+
+/* Decodes the variable byte integer at p[0..len): the bytes it takes (1-4), 0 when more
+ * bytes are needed, -1 when it is longer than MQTT allows. */
+static int get_varint(const unsigned char *p, size_t len, size_t *value)
+{
+	size_t v = 0, mult = 1;
+
+	for (size_t i = 0; i < 4; i++, mult *= 128) {
+		if (i >= len)
+			return 0;
+		v += (p[i] & 127u) * mult;
+		if (!(p[i] & 128u)) {
+			*value = v;
+			return (int)i + 1;
+		}
+	}
+	return -1;
+}
+
 /* ---- the connection ---- */
 
 static int parse_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen)
@@ -137,36 +157,34 @@ static int queue_connect(struct wire *w, const char *client_id)
 	return 0;
 }
 
+/* Receives more bytes into rx (blocking). -1 when the connection closed or rx is full. */
+static int recv_more(struct wire *w)
+{
+	ssize_t n = w->rx_len < RX_SIZE ? recv(w->fd, w->rx + w->rx_len, RX_SIZE - w->rx_len, 0) : -1;
+
+	if (n <= 0)
+		return -1;
+	w->rx_len += (size_t)n;
+	return 0;
+}
+
 /* Reads one whole packet of at most RX_SIZE bytes into w->rx (blocking): its length,
  * or -1. Used for CONNACK only; PUBACKs are read in bulk by wire_read_acks. */
 static ssize_t read_packet(struct wire *w, size_t *body_off)
 {
-	size_t len = 0, mult = 1, i = 1;
+	size_t len = 0;
+	int n;
 
-	for (;;) {
-		while (w->rx_len <= i) {
-			ssize_t n = recv(w->fd, w->rx + w->rx_len, RX_SIZE - w->rx_len, 0);
-			if (n <= 0)
-				return -1;
-			w->rx_len += (size_t)n;
-		}
-		len += (w->rx[i] & 127u) * mult;
-		mult *= 128;
-		if (!(w->rx[i++] & 128u))
-			break;
-		if (i > 4)
+	while ((n = get_varint(w->rx + 1, w->rx_len > 0 ? w->rx_len - 1 : 0, &len)) == 0)
+		if (recv_more(w) != 0)
 			return -1;
-	}
-	if (i + len > RX_SIZE)
+	if (n < 0 || 1 + (size_t)n + len > RX_SIZE)
 		return -1;
-	while (w->rx_len < i + len) {
-		ssize_t n = recv(w->fd, w->rx + w->rx_len, RX_SIZE - w->rx_len, 0);
-		if (n <= 0)
+	while (w->rx_len < 1 + (size_t)n + len)
+		if (recv_more(w) != 0)
 			return -1;
-		w->rx_len += (size_t)n;
-	}
-	*body_off = i;
-	return (ssize_t)(i + len);
+	*body_off = 1 + (size_t)n;
+	return (ssize_t)(1 + (size_t)n + len);
 }
 
 /* Receive Maximum from CONNACK properties; the rest are skipped by their types. */
@@ -207,8 +225,9 @@ static long long receive_max_of(const unsigned char *p, size_t len)
 
 static int read_connack(struct wire *w, char *err, size_t errlen)
 {
-	size_t off, plen_off, props = 0, mult = 1;
+	size_t off, props = 0;
 	ssize_t end = read_packet(w, &off);
+	int n;
 
 	if (end < 0 || w->rx[0] != MQTT_CONNACK || (size_t)end < off + 3) {
 		snprintf(err, errlen, "no CONNACK from the broker");
@@ -219,15 +238,12 @@ static int read_connack(struct wire *w, char *err, size_t errlen)
 			 w->rx[off + 1]);
 		return -1;
 	}
-	for (plen_off = off + 2; plen_off < (size_t)end; mult *= 128) {
-		unsigned b = w->rx[plen_off++];
-		props += (b & 127u) * mult;
-		if (!(b & 128u))
-			break;
-	}
-	if (plen_off + props > (size_t)end)
-		props = (size_t)end - plen_off;
-	w->receive_max = receive_max_of(w->rx + plen_off, props);
+	/* MQTT 5 CONNACK: flags, reason, then the properties' length and the properties. */
+	n = get_varint(w->rx + off + 2, (size_t)end - off - 2, &props);
+	if (n > 0 && off + 2 + (size_t)n + props <= (size_t)end)
+		w->receive_max = receive_max_of(w->rx + off + 2 + n, props);
+	else
+		w->receive_max = 65535;
 	memmove(w->rx, w->rx + end, w->rx_len - (size_t)end);
 	w->rx_len -= (size_t)end;
 	return 0;
@@ -322,15 +338,14 @@ static int count_acks(struct wire *w, char *err, size_t errlen)
 
 	while (w->rx_len - off >= 2) {
 		unsigned type = w->rx[off] & 0xF0u;
-		size_t len = 0, mult = 1, i = off + 1;
-		while (i < w->rx_len && (w->rx[i] & 128u) && i - off < 4) {
-			len += (w->rx[i++] & 127u) * mult;
-			mult *= 128;
+		size_t len = 0, i;
+		int n = get_varint(w->rx + off + 1, w->rx_len - off - 1, &len);
+		if (n < 0) {
+			snprintf(err, errlen, "the broker sent a malformed packet");
+			return -1;
 		}
-		if (i >= w->rx_len)
-			break;
-		len += (w->rx[i++] & 127u) * mult;
-		if (w->rx_len - i < len)
+		i = off + 1 + (size_t)n;
+		if (n == 0 || w->rx_len - i < len)
 			break;
 		if (type == MQTT_DISCONNECT) {
 			snprintf(err, errlen, "the broker disconnected (reason 0x%02x)",

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1179,6 +1180,19 @@ static const struct value *get(const struct config *c, const char *name, unsigne
 const char *config_string(const struct config *c, const char *name)
 {
 	return get(c, name, BIT(CONFIG_STRING) | BIT(CONFIG_SECRET_FILE))->str;
+}
+
+const char *config_client_id(const struct config *c, const char *role, char *buf, size_t len)
+{
+	char host[128] = "localhost";
+
+	if (config_string(c, "client_id") != NULL) {
+		snprintf(buf, len, "%s", config_string(c, "client_id"));
+	} else {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(buf, len, "%s-%s", role, host);
+	}
+	return buf;
 }
 
 long long config_int(const struct config *c, const char *name)

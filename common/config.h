@@ -88,6 +88,8 @@ int config_load_buffer(struct config *c, const char *name, const char *data, siz
  */
 /* STRING, SECRET_FILE: NULL if unset. Valid until the config is freed or reloaded into. */
 const char *config_string(const struct config *c, const char *name);
+/* The "client_id" key into buf, or ROLE-HOSTNAME when it is unset. Returns buf. */
+const char *config_client_id(const struct config *c, const char *role, char *buf, size_t len);
 /* INT, DURATION (ms), BYTES: 0 if unset (see config_has). */
 long long config_int(const struct config *c, const char *name);
 /* BOOL: 0 or 1 (0 if unset). */

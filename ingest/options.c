@@ -2,7 +2,6 @@
 #include "ingest/options.h"
 
 #include <stdio.h>
-#include <unistd.h>
 
 static const char *const fsync_choices[] = {"always", "interval", "never", NULL};
 
@@ -57,18 +56,10 @@ const size_t ingest_option_count = sizeof(ingest_option_defs) / sizeof(ingest_op
 void ingest_options_read(const struct config *c, struct ingest_options *o, char *client_id_buf,
 			 size_t len)
 {
-	char host[128] = "localhost";
-
 	o->broker = config_string(c, "broker");
 	o->db = config_string(c, "db");
 	o->schemas = config_string(c, "schemas");
-	if (config_string(c, "client_id") != NULL) {
-		snprintf(client_id_buf, len, "%s", config_string(c, "client_id"));
-	} else {
-		gethostname(host, sizeof(host) - 1);
-		snprintf(client_id_buf, len, "ingest-%s", host);
-	}
-	o->client_id = client_id_buf;
+	o->client_id = config_client_id(c, "ingest", client_id_buf, len);
 	o->group = config_string(c, "group");
 	o->catch_all = config_string(c, "catch_all");
 	if (o->catch_all != NULL && o->catch_all[0] == '\0')
