@@ -12,7 +12,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/citylink-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT INT TERM
 status=0
 
-for target in normalize schema_load; do
+for target in normalize schema_load mqtt_wire; do
 	bin=$root/build/fuzz/fuzz_$target
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $bin is missing (make fuzz builds it)" >&2

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A bounded libFuzzer run of each untrusted-input parser (payload normalization, schema
-# loading) over its seed corpus: CITYLINK_FUZZ_SECONDS each (default 10). Long runs are
+# loading, MQTT packets from the broker) over its seed corpus: CITYLINK_FUZZ_SECONDS each (default 10). Long runs are
 # `make fuzz FUZZ_SECONDS=...`. Skips (77) where clang's fuzzer runtime is missing.
 . tests/cli/lib.sh
 secs=${CITYLINK_FUZZ_SECONDS:-10}
@@ -15,7 +15,7 @@ if ! make -s fuzz-build >"$TMP/build.log" 2>&1; then
 	finish
 	exit 1
 fi
-for target in normalize schema_load; do
+for target in normalize schema_load mqtt_wire; do
 	mkdir -p "$TMP/corpus-$target"
 	cp fuzz/corpus/$target/* "$TMP/corpus-$target/" 2>/dev/null
 	if CITYLINK_SCHEMAS=schemas build/fuzz/fuzz_$target -max_total_time="$secs" \
