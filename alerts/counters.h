@@ -1,6 +1,6 @@
 /*
  * What citylink-alerts has done since it started, for the retained status, systemd's
- * STATUS= and the logs. Written under the daemon's lock by Paho's thread and the main
+ * STATUS= and the logs. Written under the daemon's lock by the MQTT I/O thread and the main
  * thread, read by the main thread for reports.
  */
 #ifndef CITYLINK_ALERTS_COUNTERS_H

@@ -9,13 +9,13 @@
  * persistent MQTT session (client id = the rule set's name) and subscribes, so records
  * queue in the broker while no instance is active and nothing is consumed by a standby.
  *
- * Threads: Paho's receive thread evaluates each std/ record and ack in the MQTT callback
- * (so a message is acknowledged to the broker only once its transitions are committed);
- * this main thread runs the clock (engine timers, escalation, reminders, deadlines),
- * signals, the lock, systemd notifications and the status. One mutex (mu) serialises
- * them. Paho calls the message callback holding its own lock, which every Paho call
- * takes: so nothing calls Paho while holding mu. Changes queue their staff messages
- * (staff.c) under mu, and staff_flush sends them after mu is released.
+ * Threads: the MQTT client's I/O thread evaluates each std/ record and ack in the message
+ * callback (so a message is acknowledged to the broker only once its transitions are
+ * committed); this main thread runs the clock (engine timers, escalation, reminders,
+ * deadlines), signals, the lock, systemd notifications and the status. One mutex (mu)
+ * serialises them. Nothing publishes while holding mu: changes queue their staff
+ * messages (staff.c) under mu, and staff_flush sends them after mu is released, so a
+ * publish that waits for the broker never holds up the other thread.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -55,7 +55,7 @@ struct alerts {
 	struct config *cfg;
 	struct alerts_options o;
 	char client_id[160], status_topic[256], sender[256];
-	pthread_mutex_t mu;          /* guards everything below against Paho's thread */
+	pthread_mutex_t mu;          /* guards everything below against the MQTT I/O thread */
 	struct norm_schema *schema;
 	struct engine *engine;
 	struct engine_events events;
@@ -144,7 +144,7 @@ static void reload(struct alerts *a)
 	log_info("event=reloaded schemas=%s", o.schemas);
 }
 
-/* ---- receiving (Paho's thread) ---- */
+/* ---- receiving (the MQTT client's I/O thread) ---- */
 
 /* Makes sure the database answers, retrying for a while. 0, or -1 if it stays down. */
 static int db_wait(struct alerts *a)
@@ -311,7 +311,7 @@ static void become_active(struct alerts *a)
 	pthread_mutex_lock(&a->mu);
 	life_set_schema(a->life, a->schema);
 	/* Restored before subscribing, so the first record meets the situations it may clear;
-	 * what it publishes waits in Paho until the connection is up. */
+	 * what it publishes waits in the client's queue until the connection is up. */
 	if (life_restore(a->life, a->engine, clock_wall_ms()) != 0)
 		die_inconsistent();
 	a->active = 1;
@@ -457,7 +457,6 @@ static void tick(struct alerts *a)
 	int64_t now = clock_mono_ms();
 
 	lock_step(a, now);
-	mqtt_tick(a->mqtt);
 	timers(a);
 	if (!a->ready_sent && (a->active ? mqtt_ready(a->mqtt) : a->last_error[0] == '\0') &&
 	    a->next_lock_ms != 0) {

@@ -37,21 +37,21 @@ enum staff_notice {
  * s->groups (removed when s is closed), and the notice to notice_groups ("g1,g2"; NULL =
  * s->groups). rule may be NULL (it left the rule set): the message then has no headline
  * template. schema gives the standard to read s->record_json with. Nothing is sent here:
- * the caller may hold a lock that Paho's thread waits for (see staff_flush).
+ * the caller may hold a lock that the MQTT I/O thread waits for (see staff_flush).
  */
 void staff_publish(struct staff *p, const struct situation *s, const struct norm_rule *rule,
 		   const struct norm_schema *schema, enum staff_notice notice,
 		   const char *notice_groups, int64_t now_ms);
 
 /*
- * Sends what is queued, in order. Call without holding any lock Paho's message callback
- * takes: Paho calls back holding its own lock, which publishing needs. Any thread may
- * call it; while one sends, the others return at once (it sends theirs too), so the
- * retained state of a situation never goes out of order.
+ * Sends what is queued, in order. Call without holding any lock the message callback
+ * takes: a publish may wait for the broker, and only the callback's thread reads its
+ * answers. Any thread may call it; while one sends, the others return at once (it sends
+ * theirs too), so the retained state of a situation never goes out of order.
  */
 void staff_flush(struct staff *p);
 
-/* Calls fn for each situation version whose messages were all accepted by Paho since the
+/* Calls fn for each situation version whose messages were all accepted by the client since the
  * last call (to clear its unpublished mark). */
 void staff_drain_sent(struct staff *p, void (*fn)(void *ctx, const char *id, int version),
 		      void *ctx);

@@ -120,10 +120,8 @@ static int publish(const struct notice *n, const char *json, size_t len)
 		return -1;
 	}
 	mqtt_start(m);
-	for (int t = 0; t < 5000 && !mqtt_ready(m); t += 50) {
+	for (int t = 0; t < 5000 && !mqtt_ready(m); t += 50)
 		clock_sleep_ms(50);
-		mqtt_tick(m);
-	}
 	snprintf(topic, sizeof(topic), "staff/%s/notices", n->group);
 	if (!mqtt_ready(m))
 		mqtt_last_error(m, err, sizeof(err));

@@ -102,7 +102,6 @@ static int run(struct mqtt *m, struct sim *sim, const struct config *cfg, struct
 		}
 		publish_tick(m, &t, c);
 		sim_tick_free(&t);
-		mqtt_tick(m);
 		if (now >= next_summary) {
 			print_summary(c, now - start);
 			next_summary += every;
@@ -140,7 +139,6 @@ static struct mqtt *connect_broker(const struct config *cfg, const char *passwor
 	mqtt_start(m);
 	for (int waited = 0; waited < 10000 && !mqtt_ready(m) && !stop_requested; waited += 50) {
 		clock_sleep_ms(50);
-		mqtt_tick(m);
 	}
 	if (!mqtt_ready(m)) {
 		mqtt_last_error(m, err, sizeof(err));

@@ -106,7 +106,7 @@ int cmd_status(int argc, char **argv)
 	o.client_id = id;
 	pthread_mutex_init(&c.mu, NULL);
 	m = mqtt_create(&o, on_status, &c, err, sizeof(err));
-	free(password); /* Paho copied it */
+	free(password); /* the client copied it */
 	if (m == NULL) {
 		fprintf(stderr, "citylink: status: %s\n", err);
 		return 2;
@@ -114,10 +114,8 @@ int cmd_status(int argc, char **argv)
 	mqtt_subscribe_set(m, &filter, 1);
 	mqtt_start(m);
 	/* Retained statuses arrive right after the subscription; then wait a little more. */
-	for (long t = 0; t < wait_ms + 3000 && !(mqtt_ready(m) && t >= wait_ms); t += 50) {
+	for (long t = 0; t < wait_ms + 3000 && !(mqtt_ready(m) && t >= wait_ms); t += 50)
 		clock_sleep_ms(50);
-		mqtt_tick(m);
-	}
 	if (!mqtt_ready(m)) {
 		mqtt_last_error(m, err, sizeof(err));
 		fprintf(stderr, "citylink: status: cannot reach %s: %s\n", o.uri, err);

@@ -28,7 +28,7 @@ struct norm_schema *daemon_load_schemas(const char *dir);
 /* Creates the daemon's MQTT client: the broker, login and TLS come from the config keys
  * both daemons share (broker, username, password_file, ca_file, cert_file, key_file); the
  * rest of mo (client id, session, will, window) from the caller. An unreadable password
- * file or a client Paho refuses is fatal (logged). Caller frees with mqtt_free. */
+ * file or a broker URI the client refuses is fatal (logged). Caller frees with mqtt_free. */
 struct mqtt *daemon_mqtt_create(const struct config *c, struct mqtt_options *mo,
 				mqtt_message_fn on_message, void *ctx);
 

@@ -1,12 +1,13 @@
 /*
- * The daemons' MQTT 5 client, over Paho's asynchronous library: a persistent session
- * (clean start off, a session expiry), subscriptions renewed on every connect (Paho does
- * not do it), reconnect with backoff including when the very first connect fails, a last
- * will, TLS, and QoS 1 publishing with a bound on what is in flight.
+ * The daemons' MQTT 5 client (mqtt.c, on mqtt_wire.c and mqtt_conn.c): a persistent
+ * session (clean start off, a session expiry), subscriptions renewed on every connect,
+ * reconnect with backoff including when the very first connect fails, a last will, TLS,
+ * and QoS 1 publishing with a bound on what is waiting.
  *
- * Threads: the message callback runs on Paho's receive thread. A QoS 1 message is
- * acknowledged to the broker when the callback returns, so it must have made the message
- * durable by then. Everything else may be called from any one application thread.
+ * Threads: each client has one I/O thread, which runs the message callback. A QoS 1
+ * message is acknowledged to the broker only after the callback returned 0, so the
+ * callback must have made the message durable by then. Everything else may be called
+ * from any thread, mqtt_publish also from the callback.
  */
 #ifndef CITYLINK_MQTT_H
 #define CITYLINK_MQTT_H
@@ -48,11 +49,10 @@ void mqtt_subscribe_set(struct mqtt *m, const char *const *filters, size_t n);
 
 /* Starts connecting (and keeps reconnecting, with backoff, until mqtt_pause). */
 void mqtt_start(struct mqtt *m);
-/* Disconnects, keeping the session on the broker, and stops reconnecting. send_will:
- * ask the broker to publish the last will anyway (a clean stop says "offline" too). */
+/* Disconnects, keeping the session on the broker, and stops reconnecting; no message
+ * callback runs after it returns. send_will: ask the broker to publish the last will
+ * anyway (a clean stop says "offline" too). */
 void mqtt_pause(struct mqtt *m, int send_will);
-/* Call from the main loop every few hundred ms: retries a failed connect when due. */
-void mqtt_tick(struct mqtt *m);
 
 /* 1 once connected and every filter of the set was granted QoS 1 (or 0 if the broker
  * downgraded it), since the last connect. */
@@ -62,10 +62,11 @@ int mqtt_connected(struct mqtt *m);
 void mqtt_last_error(struct mqtt *m, char *buf, size_t len);
 
 /*
- * Publishes at qos. While connected, waits while max_pending publishes are
- * unacknowledged (bounded memory when the broker is slow; timeout_ms < 0 waits for ever);
- * while disconnected, Paho buffers up to max_pending and refuses beyond at once. Returns
- * 0, or -1 on timeout or when Paho refuses (err set).
+ * Publishes at qos (0 or 1; the bytes are copied). While connected, waits while
+ * max_pending publishes are queued or unacknowledged (bounded memory when the broker is
+ * slow; timeout_ms < 0 waits for ever); while disconnected, keeps up to max_pending for
+ * the next connection and refuses beyond at once. From the message callback it never
+ * waits. Returns 0, or -1 on timeout, refusal or a message too large for MQTT (err set).
  */
 int mqtt_publish(struct mqtt *m, const char *topic, const void *payload, size_t len, int qos,
 		 int retain, int timeout_ms, char *err, size_t errlen);

@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
-libcjson-dev libyaml-dev libpq-dev libpaho-mqtt-dev zlib1g-dev
+libcjson-dev libyaml-dev libpq-dev libssl-dev libpaho-mqtt-dev zlib1g-dev
 mosquitto mosquitto-clients postgresql postgresql-client
 python3 python3-paho-mqtt python3-psycopg2
 openssl iproute2 systemd"

@@ -125,7 +125,7 @@ broker_config() {
 	persistence true
 	persistence_location $BROKER_DIR/data/
 	autosave_interval 10
-	# the daemons publish in bursts: Paho stalls when in-flight reaches Receive Maximum
+	# Receive Maximum both ways: 20 (the default) unacknowledged QoS 1 halves the rate
 	max_inflight_messages 1000
 	# a stopped ingest must not make the broker drop what devices send meanwhile
 	max_queued_messages 100000

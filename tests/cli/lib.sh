@@ -23,6 +23,14 @@ expect_contains() {
 	esac
 }
 
+# expect_not_contains NAME HAYSTACK NEEDLE
+expect_not_contains() {
+	case "$2" in
+	*"$3"*) fail "$1"; printf '  got:      %s\n  expected not to contain: %s\n' "$2" "$3" >&2 ;;
+	*) pass ;;
+	esac
+}
+
 finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]

@@ -19,6 +19,8 @@ expect_eq "make-ca: server cert for localhost and 127.0.0.1" \
 	"DNS:localhost,IPAddress:127.0.0.1"
 expect_eq "make-ca: keys are private" "$(stat -c %a "$BROKER_ETC/tls/dev-a.key")" "600"
 PA=$(account device dev-a --source acme)
+PS=$(account service citylink-simulate --role simulator)
+printf '%s' "$PS" >"$TMP/sim.pass" && chmod 600 "$TMP/sim.pass"
 
 broker_start_conf broker-config/mosquitto.conf || { fail "start broker"; finish; exit 1; }
 tls() { $PROBE --port "$BROKER_PORT_8883" --ca "$CA" "$@" 2>&1; }
@@ -27,6 +29,25 @@ expect_eq "ACL applies over TLS" "$(tls --user dev-a --password "$PA" publish ci
 expect_eq "TLS 1.1 refused" "$(tls --tls-max 1.1 --user dev-a --password "$PA" connect)" "error tls"
 # The probe offered TLS 1.1 itself (SECLEVEL=0): the refusal is the broker's.
 expect_contains "the broker refused the protocol" "$(cat "$HARNESS_TMP/mqtt/broker.log")" "unsupported protocol"
+
+# citylink's own MQTT client (common/mqtt_conn.c) over the same listener: the broker's
+# certificate is checked against the CA and the address, publishes are acknowledged; a
+# login whose ACL refuses them shows that a refusal would be seen.
+printf '%s' "$PA" >"$TMP/dev.pass" && chmod 600 "$TMP/dev.pass"
+sim() {
+	pf=$1
+	shift
+	"$CITYLINK" simulate --broker "mqtts://127.0.0.1:$BROKER_PORT_8883" --schemas schemas \
+		--devices 3 --once --bad-percent 0 --password-file "$pf" "$@" 2>&1
+}
+out=$(sim "$TMP/sim.pass" --username citylink-simulate --ca-file "$CA")
+expect_contains "citylink over TLS: all published" "$out" "published=3 bad=0 failed=0"
+expect_not_contains "citylink over TLS: none refused" "$out" "publish_refused"
+out=$(sim "$TMP/dev.pass" --username dev-a --ca-file "$CA")
+expect_contains "citylink over TLS: an ACL refusal is reported" "$out" "reason=\"Not authorized\""
+out=$(sim "$TMP/sim.pass" --username citylink-simulate)
+expect_contains "citylink over TLS: a broker certificate from an unknown CA is refused" "$out" \
+	"connect failed: TLS: the broker's certificate: self-signed certificate in certificate chain"
 broker_stop
 
 # Client certificates required: the documented switch, applied to the shipped file.

@@ -101,10 +101,12 @@ broker_start() {
 		echo "persistence_location $HARNESS_TMP/mqtt/"
 		echo "log_dest file $HARNESS_TMP/mqtt/broker.log"
 		echo "pid_file $HARNESS_TMP/mqtt/broker.pid"
-		# Paho C 1.3.11 stalls about a second each time it has as many QoS 1 publishes
-		# in flight as the broker's Receive Maximum (Mosquitto's default 20): the daemons
-		# publish in bursts, so the shipped broker config raises it, and so do the tests.
+		# As the shipped broker config: a window of 1000 unacknowledged QoS 1 messages
+		# each way (Mosquitto's default 20 halves a publisher's rate), and a queue per
+		# client far above the default 1000, beyond which Mosquitto drops messages for a
+		# subscriber that falls behind (say, one of std/ while ingest drains a backlog).
 		echo "max_inflight_messages 1000"
+		echo "max_queued_messages 2000000"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$HARNESS_TMP/mqtt/mosquitto.conf"
 	broker_resume
