@@ -1,10 +1,11 @@
 /*
  * A bare MQTT 5 publisher (see wire_publish.h): CONNECT, CONNACK, then PUBLISH packets
  * built into one buffer and written with one send(), PUBACKs counted from whole reads.
+ * The packets themselves are encoded and decoded by common/mqtt_wire.c; this file only
+ * owns the socket.
  */
 #include "bench/wire_publish.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,83 +18,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MQTT_CONNECT 0x10
-#define MQTT_CONNACK 0x20
-#define MQTT_PUBLISH 0x30
-#define MQTT_PUBACK 0x40
-#define MQTT_DISCONNECT 0xE0
-#define PROP_RECEIVE_MAX 0x21
-#define RX_SIZE 65536
+#include "common/mqtt_wire.h"
+#include "common/xmalloc.h"
+
+#define RX_SIZE 65536  /* also the largest packet accepted from the broker */
 
 struct wire {
 	int fd;
-	unsigned char *out;
-	size_t out_len, out_cap;
+	struct mqtt_wbuf out;
 	unsigned char rx[RX_SIZE];
 	size_t rx_len;
-	unsigned packet_id;
+	uint16_t packet_id;
 	long long inflight, queued_qos1, receive_max;
 };
-
-/* ---- encoding ---- */
-
-static int out_reserve(struct wire *w, size_t more)
-{
-	if (w->out_len + more <= w->out_cap)
-		return 0;
-	size_t cap = w->out_cap ? w->out_cap : 65536;
-	while (cap < w->out_len + more)
-		cap *= 2;
-	unsigned char *p = realloc(w->out, cap);
-	if (p == NULL)
-		return -1;
-	w->out = p;
-	w->out_cap = cap;
-	return 0;
-}
-
-static void put_byte(struct wire *w, unsigned b) { w->out[w->out_len++] = (unsigned char)b; }
-
-static void put_u16(struct wire *w, size_t v)
-{
-	put_byte(w, (unsigned)(v >> 8) & 0xFF);
-	put_byte(w, (unsigned)v & 0xFF);
-}
-
-static void put_varint(struct wire *w, size_t v)
-{
-	do {
-		unsigned b = v % 128;
-		v /= 128;
-		put_byte(w, v ? b | 128 : b);
-	} while (v);
-}
-
-static void put_bytes(struct wire *w, const void *p, size_t n)
-{
-	memcpy(w->out + w->out_len, p, n);
-	w->out_len += n;
-}
-
-/* ---- decoding ---- */
-
-/* Decodes the variable byte integer at p[0..len): the bytes it takes (1-4), 0 when more
- * bytes are needed, -1 when it is longer than MQTT allows. */
-static int get_varint(const unsigned char *p, size_t len, size_t *value)
-{
-	size_t v = 0, mult = 1;
-
-	for (size_t i = 0; i < 4; i++, mult *= 128) {
-		if (i >= len)
-			return 0;
-		v += (p[i] & 127u) * mult;
-		if (!(p[i] & 128u)) {
-			*value = v;
-			return (int)i + 1;
-		}
-	}
-	return -1;
-}
 
 /* ---- the connection ---- */
 
@@ -141,22 +78,6 @@ static int dial(const char *uri, char *err, size_t errlen)
 	return fd;
 }
 
-/* CONNECT: MQTT 5, clean start, keep-alive 0 (none), no properties, no login. */
-static int queue_connect(struct wire *w, const char *client_id)
-{
-	static const unsigned char head[] = {0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 0, 0};
-	size_t idlen = strlen(client_id);
-
-	if (idlen > 65535 || out_reserve(w, 8 + sizeof(head) + idlen) != 0)
-		return -1;
-	put_byte(w, MQTT_CONNECT);
-	put_varint(w, sizeof(head) + 2 + idlen);
-	put_bytes(w, head, sizeof(head));
-	put_u16(w, idlen);
-	put_bytes(w, client_id, idlen);
-	return 0;
-}
-
 /* Receives more bytes into rx (blocking). -1 when the connection closed or rx is full. */
 static int recv_more(struct wire *w)
 {
@@ -168,99 +89,54 @@ static int recv_more(struct wire *w)
 	return 0;
 }
 
-/* Reads one whole packet of at most RX_SIZE bytes into w->rx (blocking): its length,
- * or -1. Used for CONNACK only; PUBACKs are read in bulk by wire_read_acks. */
-static ssize_t read_packet(struct wire *w, size_t *body_off)
+/* Drops the first n bytes of rx: a packet that has been handled. */
+static void rx_consume(struct wire *w, size_t n)
 {
-	size_t len = 0;
-	int n;
-
-	while ((n = get_varint(w->rx + 1, w->rx_len > 0 ? w->rx_len - 1 : 0, &len)) == 0)
-		if (recv_more(w) != 0)
-			return -1;
-	if (n < 0 || 1 + (size_t)n + len > RX_SIZE)
-		return -1;
-	while (w->rx_len < 1 + (size_t)n + len)
-		if (recv_more(w) != 0)
-			return -1;
-	*body_off = 1 + (size_t)n;
-	return (ssize_t)(1 + (size_t)n + len);
+	memmove(w->rx, w->rx + n, w->rx_len - n);
+	w->rx_len -= n;
 }
 
-/* Receive Maximum from CONNACK properties; the rest are skipped by their types. */
-static long long receive_max_of(const unsigned char *p, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned id = p[i++];
-		size_t skip;
-		switch (id) {
-		case PROP_RECEIVE_MAX:
-			return i + 2 <= len ? (long long)(p[i] << 8 | p[i + 1]) : 65535;
-		case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A:
-			skip = 1;
-			break;
-		case 0x13: case 0x22:
-			skip = 2;
-			break;
-		case 0x11: case 0x27:
-			skip = 4;
-			break;
-		case 0x12: case 0x15: case 0x16: case 0x1A: case 0x1C: case 0x1F:
-			skip = i + 2 <= len ? 2 + (size_t)(p[i] << 8 | p[i + 1]) : len;
-			break;
-		case 0x26: /* user property: two strings */
-			skip = i + 2 <= len ? 2 + (size_t)(p[i] << 8 | p[i + 1]) : len;
-			if (i + skip + 2 <= len)
-				skip += 2 + (size_t)(p[i + skip] << 8 | p[i + skip + 1]);
-			break;
-		default:
-			return 65535;
-		}
-		i += skip;
-	}
-	return 65535;
-}
-
+/* Reads the CONNACK (blocking) and keeps its Receive Maximum. PUBACKs are read in bulk
+ * by wire_read_acks. */
 static int read_connack(struct wire *w, char *err, size_t errlen)
 {
-	size_t off, props = 0;
-	ssize_t end = read_packet(w, &off);
-	int n;
+	struct mqtt_frame f;
+	struct mqtt_connack ack;
+	int rc;
 
-	if (end < 0 || w->rx[0] != MQTT_CONNACK || (size_t)end < off + 3) {
+	while ((rc = mqtt_wire_frame(w->rx, w->rx_len, RX_SIZE, &f)) == 0)
+		if (recv_more(w) != 0)
+			break;
+	if (rc != 1 || f.type != MQTT_CONNACK) {
 		snprintf(err, errlen, "no CONNACK from the broker");
 		return -1;
 	}
-	if (w->rx[off + 1] != 0) {
-		snprintf(err, errlen, "the broker refused the connection (reason 0x%02x)",
-			 w->rx[off + 1]);
+	rc = mqtt_wire_parse_connack(&f, &ack);
+	/* The reason is read before the properties, so a refusal is reported as one. */
+	if (ack.reason != MQTT_RC_SUCCESS) {
+		snprintf(err, errlen, "the broker refused the connection (reason 0x%02x: %s)",
+			 ack.reason, mqtt_reason_string(ack.reason));
 		return -1;
 	}
-	/* MQTT 5 CONNACK: flags, reason, then the properties' length and the properties. */
-	n = get_varint(w->rx + off + 2, (size_t)end - off - 2, &props);
-	if (n > 0 && off + 2 + (size_t)n + props <= (size_t)end)
-		w->receive_max = receive_max_of(w->rx + off + 2 + n, props);
-	else
-		w->receive_max = 65535;
-	memmove(w->rx, w->rx + end, w->rx_len - (size_t)end);
-	w->rx_len -= (size_t)end;
+	if (rc != 0) {
+		snprintf(err, errlen, "the broker sent a malformed CONNACK");
+		return -1;
+	}
+	w->receive_max = ack.receive_max;
+	rx_consume(w, f.total);
 	return 0;
 }
 
 struct wire *wire_connect(const char *uri, const char *client_id, char *err, size_t errlen)
 {
-	struct wire *w = calloc(1, sizeof(*w));
+	struct wire *w = xcalloc(1, sizeof(*w));
+	/* Clean start, keep-alive 0 (none), no login, no properties. */
+	struct mqtt_connect_params c = {.client_id = client_id, .clean_start = 1};
 
-	if (w == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	w->fd = dial(uri, err, errlen);
 	if (w->fd < 0)
 		goto fail;
-	if (queue_connect(w, client_id) != 0) {
+	if (mqtt_wire_connect(&w->out, &c) != 0) {
 		snprintf(err, errlen, "client id too long");
 		goto fail;
 	}
@@ -277,11 +153,13 @@ void wire_close(struct wire *w)
 	if (w == NULL)
 		return;
 	if (w->fd >= 0) {
-		static const unsigned char bye[] = {MQTT_DISCONNECT, 0};
-		(void)send(w->fd, bye, sizeof(bye), MSG_NOSIGNAL);
+		/* Whatever was queued and not sent is dropped, as the messages were never sent. */
+		w->out.len = 0;
+		mqtt_wire_disconnect(&w->out, MQTT_RC_SUCCESS);
+		(void)send(w->fd, w->out.data, w->out.len, MSG_NOSIGNAL);
 		close(w->fd);
 	}
-	free(w->out);
+	mqtt_wbuf_free(&w->out);
 	free(w);
 }
 
@@ -293,21 +171,22 @@ long long wire_inflight(const struct wire *w) { return w->inflight; }
 int wire_queue(struct wire *w, const char *topic, size_t tlen, const char *payload, size_t plen,
 	       int qos)
 {
-	size_t rem = 2 + tlen + (qos > 0 ? 2 : 0) + 1 + plen;
+	int q = qos > 0 ? 1 : 0;  /* QoS 2 is not spoken here */
+	long size = mqtt_wire_publish_size(tlen, plen, q);
+	unsigned char *p;
+	size_t id_off;
 
-	if (tlen > 65535 || rem > 268435455 || out_reserve(w, 5 + rem) != 0)
+	if (size < 0)
 		return -1;
-	put_byte(w, MQTT_PUBLISH | (qos > 0 ? 0x02 : 0));
-	put_varint(w, rem);
-	put_u16(w, tlen);
-	put_bytes(w, topic, tlen);
-	if (qos > 0) {
-		w->packet_id = w->packet_id % 65535 + 1; /* 1..65535; the window is smaller */
-		put_u16(w, w->packet_id);
+	mqtt_wbuf_reserve(&w->out, (size_t)size);
+	p = w->out.data + w->out.len;
+	w->out.len += mqtt_wire_publish(p, topic, tlen, payload, plen, q, 0, &id_off);
+	if (q > 0) {
+		/* 1..65535, wrapping; the in-flight window is smaller. */
+		w->packet_id = (uint16_t)(w->packet_id % 65535 + 1);
+		mqtt_wire_publish_set_id(p, id_off, w->packet_id);
 		w->queued_qos1++;
 	}
-	put_byte(w, 0); /* no properties */
-	put_bytes(w, payload, plen);
 	return 0;
 }
 
@@ -315,8 +194,8 @@ int wire_send(struct wire *w, char *err, size_t errlen)
 {
 	size_t off = 0;
 
-	while (off < w->out_len) {
-		ssize_t n = send(w->fd, w->out + off, w->out_len - off, MSG_NOSIGNAL);
+	while (off < w->out.len) {
+		ssize_t n = send(w->fd, w->out.data + off, w->out.len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -325,45 +204,63 @@ int wire_send(struct wire *w, char *err, size_t errlen)
 		}
 		off += (size_t)n;
 	}
-	w->out_len = 0;
+	w->out.len = 0;
 	w->inflight += w->queued_qos1;
 	w->queued_qos1 = 0;
 	return 0;
 }
 
-/* Counts whole packets at the front of rx; keeps a partial one for the next read. */
+/* Acts on one whole packet from the broker: a PUBACK is counted, a DISCONNECT or a
+ * refused message is an error, anything else is ignored. */
+static int handle_packet(struct wire *w, const struct mqtt_frame *f, char *err, size_t errlen)
+{
+	uint16_t id;
+	uint8_t reason;
+
+	if (f->type == MQTT_DISCONNECT) {
+		if (mqtt_wire_parse_disconnect(f, &reason) != 0)
+			snprintf(err, errlen, "the broker sent a malformed DISCONNECT");
+		else
+			snprintf(err, errlen, "the broker disconnected (reason 0x%02x: %s)",
+				 reason, mqtt_reason_string(reason));
+		return -1;
+	}
+	if (f->type != MQTT_PUBACK)
+		return 0;
+	if (mqtt_wire_parse_ack(f, &id, &reason) != 0) {
+		snprintf(err, errlen, "the broker sent a malformed PUBACK");
+		return -1;
+	}
+	if (reason >= 0x80) {
+		snprintf(err, errlen, "the broker refused a message (reason 0x%02x: %s)", reason,
+			 mqtt_reason_string(reason));
+		return -1;
+	}
+	w->inflight--;
+	return 0;
+}
+
+/* Handles whole packets at the front of rx; keeps a partial one for the next read. */
 static int count_acks(struct wire *w, char *err, size_t errlen)
 {
+	struct mqtt_frame f;
 	size_t off = 0;
+	int rc;
 
-	while (w->rx_len - off >= 2) {
-		unsigned type = w->rx[off] & 0xF0u;
-		size_t len = 0, i;
-		int n = get_varint(w->rx + off + 1, w->rx_len - off - 1, &len);
-		if (n < 0) {
-			snprintf(err, errlen, "the broker sent a malformed packet");
+	while ((rc = mqtt_wire_frame(w->rx + off, w->rx_len - off, RX_SIZE, &f)) == 1) {
+		if (handle_packet(w, &f, err, errlen) != 0)
 			return -1;
-		}
-		i = off + 1 + (size_t)n;
-		if (n == 0 || w->rx_len - i < len)
-			break;
-		if (type == MQTT_DISCONNECT) {
-			snprintf(err, errlen, "the broker disconnected (reason 0x%02x)",
-				 len > 0 ? w->rx[i] : 0);
-			return -1;
-		}
-		if (type == MQTT_PUBACK) {
-			if (len > 2 && w->rx[i + 2] >= 0x80) {
-				snprintf(err, errlen, "the broker refused a message (reason 0x%02x)",
-					 w->rx[i + 2]);
-				return -1;
-			}
-			w->inflight--;
-		}
-		off = i + len;
+		off += f.total;
 	}
-	memmove(w->rx, w->rx + off, w->rx_len - off);
-	w->rx_len -= off;
+	if (rc == -2) {
+		snprintf(err, errlen, "the broker sent a packet over %d bytes", RX_SIZE);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "the broker sent a malformed packet");
+		return -1;
+	}
+	rx_consume(w, off);
 	return 0;
 }
 
