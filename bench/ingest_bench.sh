@@ -186,6 +186,7 @@ report() {
 		print_ratio "count-only/python $sc (cpu per msg)" "$(ratio "$(field $sc broker 5)" "$(field $sc python 5)")"
 	done
 	print_ratio "citylink/nofsync live (msg/s)" "$(ratio "$(field live citylink 4)" "$(field live nofsync 4)")"
+	print_ratio "republish/citylink catch-up (msg/s)" "$(ratio "$(field catch-up republish 4)" "$(field catch-up citylink 4)")"
 }
 
 # ---- the pieces -----------------------------------------------------------------------
@@ -251,7 +252,7 @@ spawn_citylink() {
 	track "$NPID"
 	while [ ! -S "$W/notify.sock" ] && alive "$NPID"; do sleep 0.02; done
 	NOTIFY_SOCKET="$W/notify.sock" "$CITYLINK_INGEST" --broker "$MQTT_URI" --db "$PG_CONNINFO" \
-		--schemas bench/schemas --spool "$W/spool" --client-id bench-ingest --no-republish \
+		--schemas bench/schemas --spool "$W/spool" --client-id bench-ingest ${REPUBLISH:---no-republish} \
 		--fsync "${FSYNC:-interval}" 2>>"$W/ingest.log" &
 	CPID=$!
 	track "$CPID"
@@ -406,17 +407,22 @@ catchup_python() {
 	catchup_db python baseline_readings "spawn_python bench-py-cu" bench-py-cu
 }
 
+# catchup_citylink [NAME REPUBLISH_FLAG]: as stored only (the yardsticks store only), or
+# with --republish, the default in production, which also publishes every record on std/.
 catchup_citylink() {
+	_name=${1:-citylink}
 	if _why=$(citylink_missing); then
-		skip_row catch-up citylink "$_why"
+		skip_row catch-up "$_name" "$_why"
 		return
 	fi
-	truncate_tables || { fail_row catch-up citylink "cannot truncate the tables"; return; }
+	truncate_tables || { fail_row catch-up "$_name" "cannot truncate the tables"; return; }
+	REPUBLISH=${2:---no-republish}
 	# Its session is its client id: start it once, wait until subscribed, stop it.
 	spawn_citylink
-	ready_citylink || { stop "$CPID"; fail_row catch-up citylink "$READY_ERR"; return; }
+	ready_citylink || { stop "$CPID"; fail_row catch-up "$_name" "$READY_ERR"; REPUBLISH=; return; }
 	stop "$CPID"
-	catchup_db citylink std_bench_aq spawn_citylink bench-ingest
+	catchup_db "$_name" std_bench_aq spawn_citylink bench-ingest
+	REPUBLISH=
 	reap_notify
 }
 
@@ -456,6 +462,8 @@ say "d. catch-up: Python baseline"
 catchup_python
 say "d. catch-up: citylink-ingest"
 catchup_citylink
+say "d. catch-up: citylink-ingest publishing every record on std/ too (its default)"
+catchup_citylink republish --republish
 
 report
 exit $FAILED
