@@ -1,5 +1,5 @@
 /*
- * The daemons' MQTT 5 client (mqtt.c, on mqtt_wire.c and mqtt_conn.c): a persistent
+ * The daemons' MQTT 5 client (mqtt.c and mqtt_io.c, on mqtt_wire.c and mqtt_conn.c): a persistent
  * session (clean start off, a session expiry), subscriptions renewed on every connect,
  * reconnect with backoff including when the very first connect fails, a last will, TLS,
  * and QoS 1 publishing with a bound on what is waiting.
