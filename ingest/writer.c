@@ -7,6 +7,13 @@
  * out of the std/ stream's latency, and makes the stream at-least-once across a kill -9:
  * what was not committed is read again from the spool at the next start and published
  * again, where publishing after the commit lost it.
+ *
+ * The commit itself runs on the committer thread (committer.c) while this one reads,
+ * normalizes and republishes what arrives meanwhile into the other of two slots, handed
+ * over as soon as the committer is free: the stream never waits for a COMMIT. A failed
+ * commit drops both slots and re-reads from the checkpoint (a refused batch then goes the
+ * one-thread way, message by message, as before); the republish mark keeps what was
+ * published already from going out twice.
  */
 #include "ingest/writer.h"
 
@@ -19,6 +26,7 @@
 #include "common/log.h"
 #include "common/store.h"
 #include "common/xmalloc.h"
+#include "ingest/committer.h"
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 10000
@@ -26,6 +34,26 @@
 #define BATCH_BYTES (32u * 1024 * 1024)
 #define MAINTAIN_EVERY_MS (6 * 3600 * 1000)
 #define REPUBLISH_WAIT_MS 2000
+#define POLL_COMMIT_MS 2     /* spool read wait while a slot waits for the committer */
+#define FILL_GATHER_MS 1
+#define ARENA_BLOCK (1u << 20)
+
+/* Copies of the spooled messages a slot holds: the store borrows them until its commit,
+ * while the spool batch they came from is read over. Blocks are kept for reuse. */
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* Messages read and republished, then committed as one batch. */
+struct slot {
+	struct store_batch *batch;
+	struct arena_block *blocks;
+	size_t messages;
+	struct spool_pos end;
+	int64_t first_received_ms;
+};
 
 struct writer {
 	struct writer_config cfg;
@@ -52,6 +80,10 @@ struct writer {
 	struct spool_pos published;
 	int backoff_ms;
 	int64_t maintained_ms;
+	struct committer *committer;
+	struct slot slots[2];
+	int filling;                 /* the slot being filled; the other may be committing */
+	int committing;
 };
 
 static void set_error(struct writer *w, const char *err)
@@ -63,10 +95,26 @@ static void set_error(struct writer *w, const char *err)
 
 /* ---- the database connection ---- */
 
+static void free_slot_batches(struct writer *w)
+{
+	for (int i = 0; i < 2; i++) {
+		store_batch_free(w->slots[i].batch);
+		w->slots[i].batch = NULL;
+	}
+}
+
+static void create_slot_batches(struct writer *w)
+{
+	for (int i = 0; i < 2; i++)
+		w->slots[i].batch = store_batch_create(w->store);
+}
+
+/* The committer is idle whenever this runs (see collect). */
 static void drop_store(struct writer *w)
 {
 	store_batch_free(w->batch);
 	w->batch = NULL;
+	free_slot_batches(w);
 	store_close(w->store);
 	w->store = NULL;
 	atomic_store(&w->cfg.counters->db_up, 0);
@@ -102,6 +150,7 @@ static int connect_store(struct writer *w)
 		return -1;
 	}
 	w->batch = store_batch_create(w->store);
+	create_slot_batches(w);
 	w->backoff_ms = BACKOFF_MIN_MS;
 	w->maintained_ms = clock_mono_ms();
 	atomic_store(&w->cfg.counters->db_up, 1);
@@ -139,6 +188,8 @@ static void apply_schema(struct writer *w, struct norm_schema *s)
 	} else if (w->store != NULL) {
 		store_batch_free(w->batch);
 		w->batch = store_batch_create(w->store);
+		free_slot_batches(w);
+		create_slot_batches(w);
 		log_info("event=schema_applied");
 	}
 	norm_schema_free(old);
@@ -170,9 +221,9 @@ static void queue_republish(struct writer *w)
 	}
 }
 
-/* Normalizes one spooled message into the batch. */
-static void add_entry(struct writer *w, const struct spool_entry *e, const struct norm_limits *lim,
-		      int republish)
+/* Normalizes one spooled message into batch b. */
+static void add_entry_to(struct writer *w, struct store_batch *b, const struct spool_entry *e,
+			 const struct norm_limits *lim, int republish)
 {
 	const struct norm_source *src;
 	int rc = norm_normalize(w->cur, lim, e->topic, e->topic_len, e->payload, e->payload_len,
@@ -181,7 +232,7 @@ static void add_entry(struct writer *w, const struct spool_entry *e, const struc
 	if (rc == NORM_ENOMEM)
 		fatalx("out of memory normalizing a message");
 	if (rc == NORM_OK) {
-		store_batch_add(w->batch, e->received_ms, e->topic, e->topic_len, e->payload,
+		store_batch_add(b, e->received_ms, e->topic, e->topic_len, e->payload,
 				e->payload_len, w->res, NULL, NULL);
 		if (republish && spool_pos_cmp(e->next, w->published) > 0)
 			queue_republish(w);
@@ -190,8 +241,14 @@ static void add_entry(struct writer *w, const struct spool_entry *e, const struc
 	src = norm_result_source(w->res);
 	log_debug("event=reject topic=\"%.*s\" reason=\"%s\"", (int)e->topic_len, e->topic,
 		  norm_result_reason(w->res));
-	store_batch_add(w->batch, e->received_ms, e->topic, e->topic_len, e->payload,
+	store_batch_add(b, e->received_ms, e->topic, e->topic_len, e->payload,
 			e->payload_len, NULL, norm_result_reason(w->res), src ? src->id : NULL);
+}
+
+static void add_entry(struct writer *w, const struct spool_entry *e, const struct norm_limits *lim,
+		      int republish)
+{
+	add_entry_to(w, w->batch, e, lim, republish);
 }
 
 static void republish(struct writer *w)
@@ -321,8 +378,6 @@ static void process_batch(struct writer *w, const struct norm_limits *lim, int r
 	}
 }
 
-/* ---- the loop ---- */
-
 struct tuning {
 	struct norm_schema *next;
 	int stop;
@@ -331,6 +386,158 @@ struct tuning {
 	int linger_ms, republish;
 	struct norm_limits limits;
 };
+
+/* ---- the pipeline: fill one slot while the committer stores the other ---- */
+
+static const char *arena_copy(struct slot *sl, const void *p, size_t n)
+{
+	struct arena_block *b = sl->blocks;
+	char *d;
+
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		b = xmalloc(sizeof(*b) + cap);
+		b->cap = cap;
+		b->used = 0;
+		b->next = sl->blocks;
+		sl->blocks = b;
+	}
+	d = b->data + b->used;
+	if (n > 0)
+		memcpy(d, p, n);
+	b->used += n;
+	return d;
+}
+
+/* Empties a slot, keeping one block of its arena for the next batch (all if !keep). */
+static void slot_reset(struct slot *sl, int keep)
+{
+	struct arena_block *kept = NULL, *b, *next;
+
+	for (b = sl->blocks; b != NULL; b = next) {
+		next = b->next;
+		if (keep && kept == NULL && b->cap == ARENA_BLOCK) {
+			kept = b;
+			kept->used = 0;
+			kept->next = NULL;
+		} else {
+			free(b);
+		}
+	}
+	sl->blocks = kept;
+	if (sl->batch != NULL)
+		store_batch_reset(sl->batch);
+	sl->messages = 0;
+}
+
+/* Reads what the spool has into the filling slot and republishes it. */
+static void fill(struct writer *w, const struct tuning *t)
+{
+	struct slot *sl = &w->slots[w->filling];
+	size_t room = t->batch_max > sl->messages ? t->batch_max - sl->messages : 0;
+	int waiting = sl->messages > 0 || w->committing;
+	int n;
+
+	if (room == 0)
+		return;
+	/* While a commit runs, reading whatever one message brings would wake this thread
+	 * and the MQTT I/O thread per message: a millisecond gathers what came meanwhile. */
+	if (w->committing)
+		clock_sleep_ms(FILL_GATHER_MS);
+	n = spool_read(w->cfg.spool, w->sb, room, BATCH_BYTES, waiting ? POLL_COMMIT_MS : READ_WAIT_MS);
+	if (n < 0) {
+		log_warn("event=spool_read_failed");
+		clock_sleep_ms(READ_WAIT_MS);
+		return;
+	}
+	w->pubs.len = 0;
+	w->n_pubs = 0;
+	for (int i = 0; i < n; i++) {
+		struct spool_entry e = *spool_batch_entry(w->sb, (size_t)i);
+		e.topic = arena_copy(sl, e.topic, e.topic_len);
+		e.payload = arena_copy(sl, e.payload, e.payload_len);
+		if (sl->messages++ == 0)
+			sl->first_received_ms = e.received_ms;
+		add_entry_to(w, sl->batch, &e, &t->limits, t->republish);
+		sl->end = e.next;
+	}
+	if (n > 0 && t->republish) {
+		republish(w);
+		if (spool_pos_cmp(sl->end, w->published) > 0)
+			w->published = sl->end;
+	}
+}
+
+static void submit(struct writer *w)
+{
+	struct slot *sl = &w->slots[w->filling];
+	struct store_checkpoint ck = {spool_id(w->cfg.spool), w->cfg.client_id, sl->end.segment,
+				      sl->end.offset};
+
+	committer_submit(w->committer, w->store, sl->batch, &ck);
+	w->committing = 1;
+	w->filling ^= 1;
+}
+
+/* After a refused batch, from its start again: one batch the one-thread way, and message
+ * by message if it is refused again (process_batch). */
+static void recover_refused(struct writer *w, size_t messages, const struct norm_limits *lim,
+			    int repub)
+{
+	int n = spool_read(w->cfg.spool, w->sb, messages, BATCH_BYTES, 0);
+
+	if (n < 0)
+		log_warn("event=spool_read_failed");
+	else if (n > 0)
+		process_batch(w, lim, repub);
+}
+
+/* Takes the committer's result, if any (waits for it if wait): releases the spool and
+ * counts, or drops both slots and reads again from the checkpoint. */
+static void collect(struct writer *w, int wait, const struct norm_limits *lim, int repub)
+{
+	struct slot *done = &w->slots[w->filling ^ 1];
+	struct commit_result r;
+	size_t messages = done->messages;
+
+	if (!w->committing || !committer_collect(w->committer, wait, &r))
+		return;
+	w->committing = 0;
+	if (r.rc == 0) {
+		if (spool_release(w->cfg.spool, done->end) != 0)
+			log_warn("event=spool_release_failed");
+		count(w, &r.counts, done->first_received_ms);
+		slot_reset(done, 1);
+		return;
+	}
+	set_error(w, r.err);
+	slot_reset(done, 1);
+	slot_reset(&w->slots[w->filling], 1);
+	spool_rewind(w->cfg.spool);
+	if (r.rc == -1) {
+		log_warnx("event=db_lost error=\"%s\"", r.err);
+		drop_store(w);
+		return;
+	}
+	log_warnx("event=batch_refused messages=%zu error=\"%s\"", messages, r.err);
+	recover_refused(w, messages, lim, repub);
+}
+
+/* Commits what the slots hold and waits for it: the store is the thread's alone after. */
+static void drain(struct writer *w, const struct norm_limits *lim, int repub)
+{
+	for (;;) {
+		if (w->committing)
+			collect(w, 1, lim, repub);
+		else if (w->store != NULL && w->slots[w->filling].messages > 0)
+			submit(w);
+		else
+			return;
+	}
+}
+
+/* ---- the loop ---- */
+
 
 static struct tuning snapshot(struct writer *w)
 {
@@ -355,28 +562,37 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		struct tuning t = snapshot(w);
-		int n;
 
-		if (t.next != NULL)
+		if (t.next != NULL) {
+			drain(w, &t.limits, t.republish);
 			apply_schema(w, t.next);
-		if (t.stop && (clock_mono_ms() > t.deadline || spool_backlog_bytes(w->cfg.spool) == 0))
+		}
+		if (t.stop && (clock_mono_ms() > t.deadline ||
+			       (spool_backlog_bytes(w->cfg.spool) == 0 && !w->committing)))
 			break;
 		if (w->store == NULL && connect_store(w) != 0) {
 			backoff(w);
 			continue;
 		}
-		maybe_maintain(w);
+		collect(w, 0, &t.limits, t.republish);
+		if (w->store == NULL)
+			continue;
+		if (!w->committing && w->slots[w->filling].messages == 0)
+			maybe_maintain(w);
 		if (t.linger_ms > 0 && !full && !t.stop)
 			clock_sleep_ms(t.linger_ms);
-		n = spool_read(w->cfg.spool, w->sb, t.batch_max, BATCH_BYTES, READ_WAIT_MS);
-		if (n < 0) {
-			log_warn("event=spool_read_failed");
-			clock_sleep_ms(READ_WAIT_MS);
-			continue;
-		}
-		full = (size_t)n >= t.batch_max;
-		if (n > 0)
-			process_batch(w, &t.limits, t.republish);
+		fill(w, &t);
+		full = w->slots[w->filling].messages >= t.batch_max;
+		if (!w->committing && w->slots[w->filling].messages > 0)
+			submit(w);
+		else if (full)
+			collect(w, 1, &t.limits, t.republish);
+	}
+	/* The store goes with the thread: not while the committer uses it. */
+	if (w->committing) {
+		struct tuning t = snapshot(w);
+		collect(w, 1, &t.limits, 0);
+		norm_schema_free(t.next);
 	}
 	return NULL;
 }
@@ -394,6 +610,7 @@ struct writer *writer_start(const struct writer_config *cfg, struct norm_schema 
 	w->limits = cfg->limits;
 	w->republish = cfg->mqtt != NULL;
 	w->backoff_ms = BACKOFF_MIN_MS;
+	w->committer = committer_start();
 	w->sb = spool_batch_create();
 	w->res = norm_result_create();
 	if (w->sb == NULL || w->res == NULL)
@@ -446,7 +663,10 @@ void writer_stop(struct writer *w, int drain_ms)
 	w->drain_deadline = clock_mono_ms() + drain_ms;
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	committer_stop(w->committer);
 	drop_store(w);
+	slot_reset(&w->slots[0], 0);
+	slot_reset(&w->slots[1], 0);
 	norm_schema_free(w->next);
 	norm_schema_free(w->cur);
 	spool_batch_free(w->sb);

@@ -1,7 +1,8 @@
 /*
- * The writer thread: reads batches from the spool, normalizes them, stores them in
- * PostgreSQL with the spool checkpoint in the same transaction (common/store.h), releases
- * them from the spool, and republishes the records on std/<standard>/<device>. Rides out
+ * The writer thread: reads batches from the spool, normalizes them, republishes the
+ * records on std/<standard>/<device>, has them stored in PostgreSQL with the spool
+ * checkpoint in the same transaction (common/store.h, on the committer thread of
+ * committer.h, while it reads on), and releases them from the spool. Rides out
  * database outages: reconnects with backoff and re-reads from the checkpoint. A batch the
  * database refuses (not an outage) is retried message by message, and a message that
  * still fails goes to rejects with the database's reason: nothing stalls the stream.
