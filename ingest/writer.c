@@ -36,6 +36,10 @@
 #define REPUBLISH_WAIT_MS 2000
 #define POLL_COMMIT_MS 2     /* spool read wait while a slot waits for the committer */
 #define FILL_GATHER_MS 1
+/* How often the spool is released: each release writes and fsyncs the local checkpoint
+ * (two fsyncs on the disk PostgreSQL's WAL uses), which held this thread up to tens of ms
+ * when it ran after every commit. The database's checkpoint is the one that counts. */
+#define RELEASE_EVERY_MS 250
 #define ARENA_BLOCK (1u << 20)
 
 /* Copies of the spooled messages a slot holds: the store borrows them until its commit,
@@ -81,6 +85,9 @@ struct writer {
 	int backoff_ms;
 	int64_t maintained_ms;
 	struct committer *committer;
+	struct spool_pos release_pos;  /* committed up to here, not yet released */
+	int release_pending;
+	int64_t released_ms;
 	struct slot slots[2];
 	int filling;                 /* the slot being filled; the other may be committing */
 	int committing;
@@ -479,6 +486,23 @@ static void submit(struct writer *w)
 	w->filling ^= 1;
 }
 
+/* Releases the spool up to what was committed, now. */
+static void release_now(struct writer *w)
+{
+	if (!w->release_pending)
+		return;
+	if (spool_release(w->cfg.spool, w->release_pos) != 0)
+		log_warn("event=spool_release_failed");
+	w->release_pending = 0;
+	w->released_ms = clock_mono_ms();
+}
+
+static void release_due(struct writer *w, int stopping)
+{
+	if (w->release_pending && (stopping || clock_mono_ms() - w->released_ms >= RELEASE_EVERY_MS))
+		release_now(w);
+}
+
 /* After a refused batch, from its start again: one batch the one-thread way, and message
  * by message if it is refused again (process_batch). */
 static void recover_refused(struct writer *w, size_t messages, const struct norm_limits *lim,
@@ -504,12 +528,15 @@ static void collect(struct writer *w, int wait, const struct norm_limits *lim, i
 		return;
 	w->committing = 0;
 	if (r.rc == 0) {
-		if (spool_release(w->cfg.spool, done->end) != 0)
-			log_warn("event=spool_release_failed");
+		w->release_pos = done->end;
+		w->release_pending = 1;
 		count(w, &r.counts, done->first_received_ms);
 		slot_reset(done, 1);
 		return;
 	}
+	/* What was committed before stays committed: released first, so the rewind does not
+	 * go back behind it. */
+	release_now(w);
 	set_error(w, r.err);
 	slot_reset(done, 1);
 	slot_reset(&w->slots[w->filling], 1);
@@ -575,6 +602,7 @@ static void *writer_main(void *arg)
 			continue;
 		}
 		collect(w, 0, &t.limits, t.republish);
+		release_due(w, t.stop);
 		if (w->store == NULL)
 			continue;
 		if (!w->committing && w->slots[w->filling].messages == 0)
@@ -594,6 +622,7 @@ static void *writer_main(void *arg)
 		collect(w, 1, &t.limits, 0);
 		norm_schema_free(t.next);
 	}
+	release_now(w);
 	return NULL;
 }
 
