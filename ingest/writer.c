@@ -565,7 +565,6 @@ static void drain(struct writer *w, const struct norm_limits *lim, int repub)
 
 /* ---- the loop ---- */
 
-
 static struct tuning snapshot(struct writer *w)
 {
 	struct tuning t;
@@ -597,9 +596,12 @@ static void *writer_main(void *arg)
 		if (t.stop && (clock_mono_ms() > t.deadline ||
 			       (spool_backlog_bytes(w->cfg.spool) == 0 && !w->committing)))
 			break;
-		if (w->store == NULL && connect_store(w) != 0) {
-			backoff(w);
-			continue;
+		if (w->store == NULL) {
+			release_now(w); /* connecting rewinds to the released checkpoint */
+			if (connect_store(w) != 0) {
+				backoff(w);
+				continue;
+			}
 		}
 		collect(w, 0, &t.limits, t.republish);
 		release_due(w, t.stop);
