@@ -142,13 +142,7 @@ static int wait_until(struct mqtt *m, int64_t deadline)
 	left = deadline - clock_mono_ms();
 	if (left <= 0)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += left / 1000;
-	ts.tv_nsec += (left % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	clock_deadline_mono(&ts, left);
 	return pthread_cond_timedwait(&m->cond, &m->mu, &ts) != ETIMEDOUT || clock_mono_ms() < deadline;
 }
 
@@ -266,6 +260,7 @@ struct mqtt *mqtt_create(const struct mqtt_options *o, mqtt_message_fn on_messag
 			 char *err, size_t errlen)
 {
 	struct mqtt *m;
+	pthread_condattr_t ca;
 	sigset_t all, old;
 
 	if (mqtt_conn_check(&(struct mqtt_conn_options){o->uri, o->ca_file, o->cert_file, o->key_file},
@@ -284,7 +279,10 @@ struct mqtt *mqtt_create(const struct mqtt_options *o, mqtt_message_fn on_messag
 	m->id_used = xcalloc(65536, 1);
 	set_options(m, o);
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		fatal("eventfd");
 	/* Signals are the main thread's (style.md §14): the I/O thread takes none. */

@@ -563,13 +563,7 @@ static void wait_backoff(struct mqtt *m, int ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	clock_deadline_mono(&ts, ms);
 	pthread_mutex_lock(&m->mu);
 	while (m->running && !m->quit &&
 	       pthread_cond_timedwait(&m->cond, &m->mu, &ts) != ETIMEDOUT)

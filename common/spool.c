@@ -1,4 +1,5 @@
 /* The append-only spool (see spool.h). */
+#include "common/clock.h"
 #include "common/spool.h"
 
 #include <dirent.h>
@@ -181,17 +182,6 @@ static int parse_seg_name(const char *name, uint64_t *id)
 {
 	return strlen(name) == SEG_NAME_LEN && strcmp(name + 16, ".seg") == 0 &&
 	       parse_hex16(name, id) == 0;
-}
-
-static void deadline_in(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 /* ---- file I/O ---- */
@@ -527,7 +517,7 @@ static void *flush_loop(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
-		deadline_in(&at, s->interval_ms);
+		clock_deadline_mono(&at, s->interval_ms);
 		while (!s->stopping && pthread_cond_timedwait(&s->stop_cv, &s->mu, &at) == 0)
 			; /* woken early, but not told to stop */
 		if (!s->stopping && atomic_exchange(&s->dirty, 0))
@@ -1105,7 +1095,7 @@ int spool_read(struct spool *s, struct spool_batch *b, size_t max_entries, size_
 	if (max_entries > INT_MAX)
 		max_entries = INT_MAX;
 	if (timeout_ms > 0)
-		deadline_in(&deadline, timeout_ms);
+		clock_deadline_mono(&deadline, timeout_ms);
 	pthread_mutex_lock(&s->mu);
 	pos = s->cursor;
 	pthread_mutex_unlock(&s->mu);
